@@ -1,0 +1,160 @@
+"""Loss per feature ``L / p`` with standard errors (paper 000, figures 2 and 7).
+
+``L`` is the MSE averaged over samples and features, all-zero samples included, at input
+feature probability ``p``. Conditioned on the number ``k`` of active features, sparse
+inputs are exactly-``k`` inputs, so
+
+    L(p) = sum_k Binom(k; n, p) * mu_k,      mu_k = E[per-sample loss | k active].
+
+``strata_losses`` estimates each ``mu_k`` once by Monte Carlo (the same inputs for every
+instance, so comparisons between instances share their noise); ``loss_per_feature`` then
+gives ``L(p)/p`` for any ``p`` with standard error
+``sqrt(sum_k Binom(k; n, p)^2 var_k / N) / p``. ``monte_carlo_loss_per_feature`` is the plain,
+independent estimator used to cross-check it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from .device import resolve_device
+from .sampling import exactly_k_uniform, sparse_uniform
+from .seeding import Stream, make_generator
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate and its standard error (same shapes)."""
+
+    mean: torch.Tensor
+    stderr: torch.Tensor
+
+    def __getitem__(self, index) -> "Estimate":
+        return Estimate(self.mean[index], self.stderr[index])
+
+
+def binomial_pmf(n: int, p: torch.Tensor) -> torch.Tensor:
+    """``(len(p), n + 1)`` probabilities of ``k = 0..n`` successes (float64)."""
+    p = torch.as_tensor(p, dtype=torch.float64).reshape(-1, 1)
+    k = torch.arange(n + 1, dtype=torch.float64)
+    log_choose = torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
+    log_p = torch.where(k > 0, k * torch.log(p.clamp_min(1e-300)), torch.zeros(()))
+    log_q = torch.where(n - k > 0, (n - k) * torch.log1p(-p.clamp_max(1 - 1e-16)), torch.zeros(()))
+    pmf = torch.exp(log_choose + log_p + log_q)
+    return torch.where(p >= 1.0, (k == n).double(), pmf)
+
+
+def relevant_counts(n: int, ps: Sequence[float], tolerance: float = 1e-12) -> list[int]:
+    """Numbers of active features whose probability exceeds ``tolerance`` at some ``p``."""
+    mass = binomial_pmf(n, torch.tensor(list(ps), dtype=torch.float64)).max(dim=0).values
+    return [k for k in range(n + 1) if mass[k] > tolerance]
+
+
+@dataclass(frozen=True)
+class StrataLosses:
+    """Conditional mean and variance of the per-sample loss given ``k`` active features."""
+
+    counts: list[int]
+    mean: torch.Tensor  # (K, S) float64
+    var: torch.Tensor  # (K, S) float64
+    samples: int
+    n_features: int
+
+    def loss_per_feature(self, p: float | Sequence[float]) -> Estimate:
+        """``L(p)/p`` with standard error: shape ``(K,)`` for one ``p``, ``(K, P)`` for many.
+
+        Probability mass on counts that were not simulated is treated as zero loss; choose
+        ``counts`` with ``relevant_counts`` so that this mass is negligible.
+        """
+        scalar = isinstance(p, (int, float))
+        ps = torch.tensor([p] if scalar else list(p), dtype=torch.float64)
+        weights = binomial_pmf(self.n_features, ps)[:, self.counts]  # (P, S)
+        mean = self.mean @ weights.T / ps
+        stderr = torch.sqrt(self.var @ weights.square().T / self.samples) / ps
+        return Estimate(mean[:, 0], stderr[:, 0]) if scalar else Estimate(mean, stderr)
+
+
+@torch.no_grad()
+def strata_losses(
+    model: nn.Module,
+    task: nn.Module,
+    counts: Sequence[int],
+    samples: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    chunk: int = 8192,
+) -> StrataLosses:
+    """Monte Carlo estimates of the per-sample loss given ``k`` active features, ``k`` in ``counts``."""
+    device = resolve_device(device)
+    model.to(device)
+    task.to(device)
+    n = task.n_features
+    instances = task.mixing.shape[0]
+    generator = make_generator(seed, Stream.EVAL, device)
+    means, variances = [], []
+    for k in counts:
+        total = torch.zeros(instances, dtype=torch.float64, device=device)
+        total_sq = torch.zeros_like(total)
+        for start in range(0, samples, chunk):
+            size = min(chunk, samples - start)
+            x = exactly_k_uniform(size, n, k, generator).expand(instances, size, n)
+            losses = task.sample_losses(model(x), x).double()
+            total += losses.sum(dim=1)
+            total_sq += losses.square().sum(dim=1)
+        mean = total / samples
+        means.append(mean)
+        variances.append((total_sq / samples - mean.square()).clamp_min(0) * samples / max(samples - 1, 1))
+    return StrataLosses(
+        counts=list(counts),
+        mean=torch.stack(means, dim=1).cpu(),
+        var=torch.stack(variances, dim=1).cpu(),
+        samples=samples,
+        n_features=n,
+    )
+
+
+def loss_per_feature(
+    model: nn.Module,
+    task: nn.Module,
+    p: float | Sequence[float],
+    samples: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> Estimate:
+    """``L(p)/p`` per instance (stratified estimator), for one ``p`` or a grid of them."""
+    grid = [p] if isinstance(p, (int, float)) else list(p)
+    strata = strata_losses(model, task, relevant_counts(task.n_features, grid), samples, seed, device)
+    return strata.loss_per_feature(p)
+
+
+@torch.no_grad()
+def monte_carlo_loss_per_feature(
+    model: nn.Module,
+    task: nn.Module,
+    p: float,
+    samples: int,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    chunk: int = 65536,
+) -> Estimate:
+    """Plain Monte Carlo ``L(p)/p`` per instance from i.i.d. sparse inputs (cross-check)."""
+    device = resolve_device(device)
+    model.to(device)
+    task.to(device)
+    n = task.n_features
+    instances = task.mixing.shape[0]
+    generator = make_generator(seed, Stream.EVAL, device, part=1)
+    total = torch.zeros(instances, dtype=torch.float64, device=device)
+    total_sq = torch.zeros_like(total)
+    for start in range(0, samples, chunk):
+        size = min(chunk, samples - start)
+        x = sparse_uniform(size, n, p, generator).expand(instances, size, n)
+        losses = task.sample_losses(model(x), x).double()
+        total += losses.sum(dim=1)
+        total_sq += losses.square().sum(dim=1)
+    mean = total / samples
+    var = (total_sq / samples - mean.square()).clamp_min(0) * samples / max(samples - 1, 1)
+    return Estimate((mean / p).cpu(), (var / samples).sqrt().cpu() / p)

@@ -1,0 +1,225 @@
+"""Cached, batched training runs that chapters ask for by configuration.
+
+A chapter describes a sweep as a frozen dataclass (one entry per model instance plus the
+shared sizes and ``TrainConfig``); ``run_*`` trains every instance in one batched run,
+or loads the result from the cache when the same configuration was trained before.
+Interrupted runs resume from their last checkpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .cache import Cache
+from .mixing import DEFAULT_WIDTH, MIXING_KINDS, clean, gaussian, mixing_matrix, random_embedding
+from .models import MLP, ResidualCC
+from .seeding import Stream, make_generator
+from .tasks import ReluMixingTask
+from .training import TrainConfig, nonempty_horizon, train
+
+
+@dataclass(frozen=True)
+class CCInstance:
+    """One MLP trained on ``ReLU(x) + scale * M x`` (paper 000).
+
+    ``mixing`` is a kind from ``cclib.mixing.MIXING_KINDS``; for the Gaussian kinds
+    ``M = sigma * U`` with ``U`` a unit-variance matrix drawn from ``mixing_seed`` (so a sweep
+    over sigma scales one matrix) and ``learn_sigma`` makes the scale a trained parameter
+    initialised at ``sigma``. ``sign = -1`` trains on ``-M``.
+    """
+
+    seed: int
+    p: float
+    mixing: str = "clean"
+    sigma: float = 0.0
+    mixing_seed: int = 0
+    learn_sigma: bool = False
+    sign: int = 1
+
+    def __post_init__(self) -> None:
+        if self.mixing not in MIXING_KINDS:
+            raise ValueError(f"unknown mixing kind {self.mixing!r}; allowed: {', '.join(MIXING_KINDS)}")
+        if not 0.0 < self.p <= 1.0:
+            raise ValueError(f"p must be in (0, 1], got {self.p}")
+        if self.sigma < 0:
+            raise ValueError(f"sigma must be >= 0, got {self.sigma}")
+        if self.sign not in (1, -1):
+            raise ValueError(f"sign must be 1 or -1, got {self.sign}")
+
+
+@dataclass(frozen=True)
+class MLPSweep:
+    """``K`` MLP instances of one shape trained together."""
+
+    instances: tuple[CCInstance, ...]
+    train: TrainConfig
+    n: int = 100
+    d: int = 50
+    width: int = DEFAULT_WIDTH  # embedding width for the embedding-induced M
+    nonempty_steps: bool = False  # scale each instance's steps by 1 / (1 - (1-p)^n)
+
+    def config(self) -> dict:
+        return {"kind": "mlp_sweep", **dataclasses.asdict(self)}
+
+    def horizons(self) -> list[int]:
+        if not self.nonempty_steps:
+            return [self.train.steps] * len(self.instances)
+        return [nonempty_horizon(self.train.steps, i.p, self.n) for i in self.instances]
+
+
+def unit_mixing(instance: CCInstance, n: int, width: int) -> tuple[torch.Tensor, float]:
+    """The instance's matrix and scale such that its labels use ``scale * matrix``."""
+    generator = make_generator(instance.mixing_seed, Stream.MIXING)
+    if instance.mixing in ("gaussian", "symmetric"):
+        return gaussian(n, 1.0, generator, symmetric=instance.mixing == "symmetric"), instance.sign * instance.sigma
+    if instance.mixing == "clean":
+        return clean(n), 0.0
+    return mixing_matrix(instance.mixing, n, generator, width=width), float(instance.sign)
+
+
+def build_mlp_task(sweep: MLPSweep, p: float | list[float] | None = None) -> ReluMixingTask:
+    """The sweep's task; ``p`` replaces the training feature probabilities."""
+    pairs = [unit_mixing(i, sweep.n, sweep.width) for i in sweep.instances]
+    mixing = torch.stack([matrix for matrix, _ in pairs])
+    learn = any(i.learn_sigma for i in sweep.instances)
+    ps = [i.p for i in sweep.instances] if p is None else p
+    return ReluMixingTask(mixing, ps, [scale for _, scale in pairs], learn_scale=learn)
+
+
+@dataclass
+class SweepResult:
+    """A trained sweep: final weights, learned label scales and per-step training losses."""
+
+    config: dict
+    state: dict[str, torch.Tensor]
+    task_state: dict[str, torch.Tensor]
+    losses: torch.Tensor  # (T, K)
+    horizons: list[int]
+
+
+def _run_cached(
+    config: dict,
+    build: Callable[[], tuple[nn.Module, nn.Module]],
+    train_config: TrainConfig,
+    seeds: list[int],
+    horizons: list[int],
+    cache: Cache | None,
+    device: torch.device | str | None,
+    description: str,
+) -> SweepResult:
+    def compute(checkpointer) -> dict:
+        model, task = build()
+        result = train(model, task, train_config, seeds, horizons, checkpointer, device=device, description=description)
+        return {
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
+            "losses": result.losses,
+            "horizons": result.horizons,
+        }
+
+    payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
+    return SweepResult(config, payload["model"], payload["task"], payload["losses"], list(payload["horizons"]))
+
+
+def run_mlp_sweep(
+    sweep: MLPSweep,
+    cache: Cache | None = None,
+    device: torch.device | str | None = None,
+    initial: MLP | None = None,
+    description: str = "MLP sweep",
+) -> SweepResult:
+    """Train (or load) every instance of ``sweep``; ``initial`` overrides the default init
+    (its weights then become part of the cache key via a checksum)."""
+    config = sweep.config()
+    if initial is not None:
+        config["initial_checksum"] = _checksum(initial)
+
+    def build() -> tuple[nn.Module, nn.Module]:
+        seeds = [i.seed for i in sweep.instances]
+        model = MLP.init(seeds, sweep.n, sweep.d) if initial is None else MLP(
+            initial.w_in.detach().cpu().clone(), initial.w_out.detach().cpu().clone()
+        )
+        return model, build_mlp_task(sweep)
+
+    seeds = [i.seed for i in sweep.instances]
+    return _run_cached(config, build, sweep.train, seeds, sweep.horizons(), cache, device, description)
+
+
+def load_mlp(result: SweepResult) -> MLP:
+    """The trained MLPs of a sweep result (on the CPU)."""
+    return MLP(result.state["w_in"].clone(), result.state["w_out"].clone())
+
+
+def trained_task(sweep: MLPSweep, result: SweepResult, p: float | list[float] | None = None) -> ReluMixingTask:
+    """The sweep's task with the trained label scales; ``p`` replaces the feature probabilities."""
+    task = build_mlp_task(sweep, p)
+    task.load_state_dict(result.task_state)
+    return task
+
+
+def _checksum(module: nn.Module) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class ResidualSweep:
+    """``K`` residual CC models of Braun et al. (labels ``ReLU(x) + x``), one per seed.
+
+    Each instance's embedding is drawn from its ``embedding_seeds`` entry.
+    """
+
+    seeds: tuple[int, ...]
+    embedding_seeds: tuple[int, ...]
+    p: float
+    train: TrainConfig
+    n: int = 100
+    d: int = 50
+    width: int = DEFAULT_WIDTH
+    nonempty_steps: bool = False
+
+    def config(self) -> dict:
+        return {"kind": "residual_sweep", **dataclasses.asdict(self)}
+
+    def embeddings(self) -> torch.Tensor:
+        """``(K, width, n)`` embeddings."""
+        return torch.stack(
+            [random_embedding(self.n, self.width, make_generator(s, Stream.MIXING)) for s in self.embedding_seeds]
+        )
+
+    def horizons(self) -> list[int]:
+        steps = nonempty_horizon(self.train.steps, self.p, self.n) if self.nonempty_steps else self.train.steps
+        return [steps] * len(self.seeds)
+
+
+def residual_task(sweep: ResidualSweep, p: float | None = None) -> ReluMixingTask:
+    """Labels ``ReLU(x) + x``: identity mixing with scale 1."""
+    eye = torch.eye(sweep.n).expand(len(sweep.seeds), sweep.n, sweep.n).clone()
+    return ReluMixingTask(eye, sweep.p if p is None else p, 1.0)
+
+
+def init_residual(sweep: ResidualSweep) -> ResidualCC:
+    return ResidualCC.init(list(sweep.seeds), sweep.embeddings(), sweep.d)
+
+
+def run_residual_sweep(
+    sweep: ResidualSweep, cache: Cache | None = None, device: torch.device | str | None = None
+) -> SweepResult:
+    """Train (or load) the residual models of ``sweep``."""
+    build = lambda: (init_residual(sweep), residual_task(sweep))  # noqa: E731
+    return _run_cached(
+        sweep.config(), build, sweep.train, list(sweep.seeds), sweep.horizons(), cache, device, "residual sweep"
+    )
+
+
+def load_residual(sweep: ResidualSweep, result: SweepResult) -> ResidualCC:
+    return ResidualCC(sweep.embeddings(), result.state["w_in"].clone(), result.state["w_out"].clone())

@@ -1,0 +1,140 @@
+"""Batched toy models (paper 000 section 2 and appendix A.1; paper 004 section 3).
+
+Every parameter has a leading instance dimension ``K``: one module holds ``K``
+independent models of the same shape, and a forward pass maps ``(K, B, n_in)`` to
+``(K, B, n_out)``. Instance ``k`` is initialised from its own seed, on the CPU, so a
+model's initial weights do not depend on the device or on the other instances.
+
+- ``MLP``: ``y = W_out ReLU(W_in x)``, no biases (the simplified CC model).
+- ``ResidualCC``: Braun et al.'s residual model, ``W_E^T (r + W_out' ReLU(W_in' r))`` with
+  ``r = W_E x`` and a frozen embedding ``W_E``.
+- ``UniversalAND``: ``y = R ReLU(W v + b) + c`` with a wide linear readout.
+
+Initialisation follows ``torch.nn.Linear``'s default: weights and biases uniform in
+``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from .seeding import Stream, make_generator
+
+
+def linear_init(seeds: Sequence[int], shape: tuple[int, ...], fan_in: int, part: int) -> torch.Tensor:
+    """``(K, *shape)`` weights, instance ``k`` uniform in ±1/sqrt(fan_in) from ``seeds[k]``.
+
+    ``part`` numbers the tensors of one model, each drawn from its own random stream.
+    """
+    bound = 1.0 / math.sqrt(fan_in)
+    out = torch.empty((len(seeds), *shape))
+    for k, seed in enumerate(seeds):
+        out[k].uniform_(-bound, bound, generator=make_generator(seed, Stream.INIT, part=part))
+    return out
+
+
+def _bmm_t(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``x @ w^T`` per instance: ``x (K, B, i)``, ``w (K, o, i)`` -> ``(K, B, o)``."""
+    return torch.bmm(x, w.transpose(1, 2))
+
+
+class MLP(nn.Module):
+    """``K`` bias-free one-layer MLPs ``y = W_out ReLU(W_in x)``.
+
+    ``w_in: (K, d, n)``, ``w_out: (K, n, d)``.
+    """
+
+    def __init__(self, w_in: torch.Tensor, w_out: torch.Tensor):
+        super().__init__()
+        self.w_in = nn.Parameter(w_in)
+        self.w_out = nn.Parameter(w_out)
+
+    @classmethod
+    def init(cls, seeds: Sequence[int], n: int, d: int) -> "MLP":
+        """Default PyTorch initialisation, instance ``k`` from ``seeds[k]``."""
+        return cls(linear_init(seeds, (d, n), n, part=0), linear_init(seeds, (n, d), d, part=1))
+
+    @property
+    def instances(self) -> int:
+        return self.w_in.shape[0]
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """Neuron activations ``(K, B, d)``."""
+        return torch.relu(_bmm_t(x, self.w_in))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _bmm_t(self.hidden(x), self.w_out)
+
+
+class ResidualCC(nn.Module):
+    """``K`` residual CC models of Braun et al. with frozen embeddings.
+
+    ``w_e: (K, width, n)`` (buffer, never trained), ``w_in: (K, d, width)``,
+    ``w_out: (K, width, d)``; output ``W_E^T (W_E x + W_out ReLU(W_in W_E x))``.
+    """
+
+    def __init__(self, w_e: torch.Tensor, w_in: torch.Tensor, w_out: torch.Tensor):
+        super().__init__()
+        self.register_buffer("w_e", w_e)
+        self.w_in = nn.Parameter(w_in)
+        self.w_out = nn.Parameter(w_out)
+
+    @classmethod
+    def init(cls, seeds: Sequence[int], w_e: torch.Tensor, d: int) -> "ResidualCC":
+        """Default PyTorch initialisation of the MLP around embeddings ``w_e (K, width, n)``."""
+        width = w_e.shape[1]
+        return cls(w_e, linear_init(seeds, (d, width), width, part=0), linear_init(seeds, (width, d), d, part=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w_e_t = self.w_e.transpose(1, 2)  # (K, n, width)
+        residual = _bmm_t(x, self.w_e)  # (K, B, width)
+        residual = residual + _bmm_t(torch.relu(_bmm_t(residual, self.w_in)), self.w_out)
+        return _bmm_t(residual, w_e_t)
+
+    def equivalent_mlp(self) -> MLP:
+        """The MLP with ``W_in = W_in' W_E`` and ``W_out = W_E^T W_out'`` (appendix A.1)."""
+        w_in = torch.bmm(self.w_in.detach(), self.w_e)
+        w_out = torch.bmm(self.w_e.transpose(1, 2), self.w_out.detach())
+        return MLP(w_in.clone(), w_out.clone())
+
+    def equivalent_mixing(self) -> torch.Tensor:
+        """``(K, n, n)`` mixing matrices ``I - W_E^T W_E`` of the equivalent MLP task."""
+        n = self.w_e.shape[2]
+        eye = torch.eye(n, dtype=self.w_e.dtype, device=self.w_e.device)
+        return eye - torch.bmm(self.w_e.transpose(1, 2), self.w_e)
+
+
+class UniversalAND(nn.Module):
+    """``K`` Universal-AND models: compute layer ``a = ReLU(W v + b)``, readout ``R a + c``.
+
+    ``w: (K, d, m)``, ``b: (K, d)``, ``r: (K, P, d)``, ``c: (K, P)`` with ``P`` outputs
+    (one per unordered pair of inputs by default).
+    """
+
+    def __init__(self, w: torch.Tensor, b: torch.Tensor, r: torch.Tensor, c: torch.Tensor):
+        super().__init__()
+        self.w = nn.Parameter(w)
+        self.b = nn.Parameter(b)
+        self.r = nn.Parameter(r)
+        self.c = nn.Parameter(c)
+
+    @classmethod
+    def init(cls, seeds: Sequence[int], m: int, d: int, outputs: int | None = None) -> "UniversalAND":
+        """Default PyTorch initialisation; ``outputs`` defaults to ``m (m - 1) / 2`` pairs."""
+        outputs = m * (m - 1) // 2 if outputs is None else outputs
+        return cls(
+            linear_init(seeds, (d, m), m, part=0),
+            linear_init(seeds, (d,), m, part=1),
+            linear_init(seeds, (outputs, d), d, part=2),
+            linear_init(seeds, (outputs,), d, part=3),
+        )
+
+    def hidden(self, v: torch.Tensor) -> torch.Tensor:
+        """Neuron activations ``(K, B, d)``."""
+        return torch.relu(_bmm_t(v, self.w) + self.b[:, None, :])
+
+    def forward(self, v: torch.Tensor) -> torch.Tensor:
+        return _bmm_t(self.hidden(v), self.r) + self.c[:, None, :]

@@ -1,0 +1,138 @@
+"""Tasks: an input distribution, its labels and the training loss, batched over K instances.
+
+- ``ReluMixingTask`` (paper 000): sparse inputs at a per-instance feature probability
+  ``p``, labels ``y = ReLU(x) + scale * M x``, plain MSE averaged over batch and features.
+  ``scale`` may be learned jointly with the weights, as in the paper's appendix B.
+- ``UniversalANDTask`` (paper 004): exactly-``s`` boolean inputs, labels the AND of every
+  unordered pair, MSE weighted so that the three cases of a pair (neither, one, both on)
+  contribute equally in expectation.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from .sampling import exactly_s_boolean, sparse_uniform
+
+
+def _per_instance(values: float | Sequence[float], k: int, name: str) -> list[float]:
+    if isinstance(values, (int, float)):
+        return [float(values)] * k
+    values = [float(v) for v in values]
+    if len(values) != k:
+        raise ValueError(f"{name} needs one value per instance ({k}), got {len(values)}")
+    return values
+
+
+class ReluMixingTask(nn.Module):
+    """Labels ``ReLU(x) + scale_k M_k x`` for sparse inputs with probability ``p_k``.
+
+    ``mixing: (K, n, n)``; ``p`` and ``scale`` are one value per instance (or one for all).
+    """
+
+    def __init__(
+        self,
+        mixing: torch.Tensor,
+        p: float | Sequence[float],
+        scale: float | Sequence[float] = 1.0,
+        learn_scale: bool = False,
+    ):
+        super().__init__()
+        instances = mixing.shape[0]
+        self.register_buffer("mixing", mixing)
+        self.p_values = _per_instance(p, instances, "p")
+        for value in self.p_values:
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"p must be in (0, 1], got {value}")
+        scale_tensor = torch.tensor(_per_instance(scale, instances, "scale"), dtype=mixing.dtype)
+        if learn_scale:
+            self.scale = nn.Parameter(scale_tensor)
+        else:
+            self.register_buffer("scale", scale_tensor)
+
+    @property
+    def n_features(self) -> int:
+        return self.mixing.shape[-1]
+
+    def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
+        """``(K, batch, n)`` training inputs, instance ``k`` from ``generators[k]``."""
+        return torch.stack(
+            [sparse_uniform(batch, self.n_features, p, g) for p, g in zip(self.p_values, generators)]
+        ).to(self.mixing.device)
+
+    def labels(self, x: torch.Tensor) -> torch.Tensor:
+        """``ReLU(x) + scale * M x`` for ``x: (K, B, n)``."""
+        mixed = torch.bmm(x, self.mixing.transpose(1, 2))
+        return torch.relu(x) + self.scale[:, None, None] * mixed
+
+    def sample_losses(self, prediction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``(K, B)`` squared error of each sample, averaged over features."""
+        return (prediction - self.labels(x)).square().mean(dim=2)
+
+    def loss(self, prediction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Per-instance MSE ``(K,)``, averaged over batch and features."""
+        return self.sample_losses(prediction, x).mean(dim=1)
+
+
+def pair_indices(m: int) -> torch.Tensor:
+    """``(m (m - 1) / 2, 2)`` index pairs ``(i, j)`` with ``i < j``, in row-major order."""
+    return torch.triu_indices(m, m, offset=1).T.contiguous()
+
+
+def case_probabilities(m: int, s: int) -> torch.Tensor:
+    """Probabilities that a fixed pair has 0, 1 or 2 inputs on, for exactly-s sampling."""
+    total = m * (m - 1)
+    both = s * (s - 1) / total
+    one = 2 * s * (m - s) / total
+    neither = (m - s) * (m - s - 1) / total
+    return torch.tensor([neither, one, both], dtype=torch.float64)
+
+
+def case_weights(m: int, s: int) -> torch.Tensor:
+    """Weights ``1 / (3 P(case))`` (0 for impossible cases): each case contributes equally."""
+    probabilities = case_probabilities(m, s)
+    possible = probabilities > 0
+    weights = torch.zeros(3, dtype=torch.float64)
+    weights[possible] = 1.0 / (possible.sum() * probabilities[possible])
+    return weights.float()
+
+
+class UniversalANDTask(nn.Module):
+    """Exactly-``s_k`` boolean inputs over ``m``; labels ``v_i v_j`` for every pair ``i < j``."""
+
+    def __init__(self, m: int, s: int | Sequence[int], instances: int, weighted: bool = True):
+        super().__init__()
+        self.m = m
+        self.s_values = [int(v) for v in _per_instance(s, instances, "s")]
+        for value in self.s_values:
+            if not 0 <= value <= m:
+                raise ValueError(f"s must be in [0, m={m}], got {value}")
+        self.register_buffer("pairs", pair_indices(m))
+        weights = torch.stack([case_weights(m, v) if weighted else torch.ones(3) for v in self.s_values])
+        self.register_buffer("weights", weights)  # (K, 3)
+
+    def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
+        """``(K, batch, m)`` inputs with exactly ``s_k`` ones."""
+        return torch.stack(
+            [exactly_s_boolean(batch, self.m, s, g) for s, g in zip(self.s_values, generators)]
+        ).to(self.pairs.device)
+
+    def labels(self, v: torch.Tensor) -> torch.Tensor:
+        """``(K, B, P)`` pairwise ANDs."""
+        return v[..., self.pairs[:, 0]] * v[..., self.pairs[:, 1]]
+
+    def cases(self, v: torch.Tensor) -> torch.Tensor:
+        """``(K, B, P)`` number of inputs on in each pair (0, 1 or 2)."""
+        return (v[..., self.pairs[:, 0]] + v[..., self.pairs[:, 1]]).long()
+
+    def sample_losses(self, prediction: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """``(K, B)`` case-weighted squared error of each sample, averaged over pairs."""
+        k = prediction.shape[0]
+        weight = torch.gather(self.weights, 1, self.cases(v).view(k, -1)).view_as(prediction)
+        return (weight * (prediction - self.labels(v)).square()).mean(dim=2)
+
+    def loss(self, prediction: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Per-instance case-weighted MSE ``(K,)``."""
+        return self.sample_losses(prediction, v).mean(dim=1)
