@@ -1,0 +1,30 @@
+# %% [markdown]
+# (claims-page)=
+# # Claims
+#
+# Every chapter records what it claims as it runs: a statement, the value the paper
+# reports (if any), the value measured here with its uncertainty, and whether the claim
+# holds. This page collects the claims of every chapter of this build of the book.
+
+# %% tags=["parameters"]
+profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
+
+# %% tags=["hide-input"]
+import os
+from pathlib import Path
+
+import cclib
+from cclib.claims import ClaimsTable, load_claims
+from cclib.runner import project_root
+
+cfg = cclib.configure("claims", globals())
+claims_dir = Path(os.environ.get("CCBOOK_CLAIMS_DIR") or project_root() / "_build" / "executed")
+claims = [c for c in load_claims(claims_dir) if c.chapter != "claims"]
+
+# %% [markdown]
+# The table lists, for each claim, its chapter and identifier, the statement, the paper's
+# value, the measured value ± its standard error, whether it holds (✓ or ✗) and the
+# profile that produced it.
+
+# %%
+ClaimsTable(claims, show_chapter=True)

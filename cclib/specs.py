@@ -1,0 +1,75 @@
+"""The parameter specification of every chapter (one entry per ``book/<name>.py``).
+
+``python -m cclib params <name>`` prints a chapter's table. A test checks that each
+chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
+"""
+from __future__ import annotations
+
+from .params import (
+    ChapterSpec,
+    ParameterError,
+    batch_size_param,
+    bool_param,
+    count_param,
+    lr_param,
+    mixing_param,
+    p_param,
+    seeds_param,
+    sigma_param,
+    steps_param,
+    weight_decay_param,
+)
+
+SPECS: dict[str, ChapterSpec] = {}
+
+
+def register(spec: ChapterSpec) -> ChapterSpec:
+    if spec.name in SPECS:
+        raise ValueError(f"chapter {spec.name!r} registered twice")
+    SPECS[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> ChapterSpec:
+    """The spec of chapter ``name``, or a :class:`ParameterError` listing the chapters."""
+    try:
+        return SPECS[name]
+    except (KeyError, TypeError):
+        raise ParameterError(
+            f"unknown chapter {name!r}; available: {', '.join(sorted(SPECS))}"
+        ) from None
+
+
+register(ChapterSpec("claims", "Claims"))
+
+register(ChapterSpec(
+    "naive_baseline",
+    "The naive baseline",
+    (
+        p_param(0.01, help="feature probability during training, in (0, 1]"),
+        count_param("n_features", 100, "number of input features n"),
+        count_param("n_neurons", 50, "number of ReLU neurons (MLP width)"),
+        mixing_param("clean"),
+        sigma_param(0.02),
+        seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
+        steps_param({"smoke": 40, "quick": 3000, "paper": 10000}),
+        batch_size_param({"smoke": 256, "quick": 1024, "paper": 2048}),
+        lr_param(3e-3),
+        weight_decay_param(0.01),
+        bool_param(
+            "nonempty_steps",
+            {"smoke": False, "quick": False, "paper": True},
+            "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper",
+        ),
+        count_param(
+            "eval_samples",
+            {"smoke": 256, "quick": 8192, "paper": 32768},
+            "evaluation samples per stratum of active-feature count",
+        ),
+        count_param(
+            "mc_samples",
+            {"smoke": 20000, "quick": 2_000_000, "paper": 8_000_000},
+            "Monte Carlo samples for the naive baseline loss",
+        ),
+    ),
+))
