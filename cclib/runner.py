@@ -326,17 +326,11 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
         "build", str(stage), "--path-output", str(work), "--all",
         "-W", "-n", "--keep-going", "--builder", "html",
     ]
-    try:
-        stdout = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        stdout = None
-    proc = subprocess.run(
-        cmd, stdout=stdout if stdout is not None else subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )
-    if stdout is None and proc.stdout:
-        sys.stderr.write(proc.stdout)
+    # Sphinx's status output (and jupyter-book's closing message, which names its own
+    # output folder) is shown only when the build fails; warnings go straight to stderr.
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)
     if proc.returncode != 0:
+        sys.stderr.write(proc.stdout or "")
         raise BookBuildError(
             f"jupyter-book build failed with exit code {proc.returncode} "
             "(warnings are errors; see the log above)"
@@ -345,6 +339,7 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
     if html.exists():
         shutil.rmtree(html)
     os.replace(built, html)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def build(

@@ -1,0 +1,35 @@
+# ccbook: two commands do everything.
+#   make book   - create .venv if needed, install the pinned dependencies, execute every
+#                 chapter (default profile: paper on a GPU, quick on a CPU) and build the
+#                 HTML with warnings as errors; prints where the book is.
+#                 `make book PROFILE=smoke` picks another profile.
+#   make test   - same set-up, then the whole test suite.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test sync clean clean-cache
+
+book: $(STAMP)
+	$(PY) -m cclib build $(if $(PROFILE),--profile $(PROFILE))
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+sync: $(STAMP)
+	$(VENV)/bin/jupytext --sync book/*.py
+
+clean:
+	rm -rf _build
+
+clean-cache:
+	rm -rf "$${CCBOOK_CACHE:-.cache}"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -c constraints.txt -e '.[dev]'
+	touch $@

@@ -1,0 +1,228 @@
+"""``python -m cclib`` in a subprocess: bad input, run, params, claims."""
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cclib import runner
+from cclib.claims import CLAIM_KEYS, ClaimRecorder
+from cclib.specs import get_spec
+
+from conftest import snapshot
+
+NB = "naive_baseline"
+
+# A stand-in for the real chapter: same parameters, runs in a second.
+FAKE_CHAPTER = textwrap.dedent('''\
+    # %% [markdown]
+    # # Fake chapter
+
+    # %% tags=["parameters"]
+    profile = None
+    {params}
+
+    # %%
+    import cclib
+    cfg = cclib.configure("naive_baseline", globals())
+    claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
+    claims.record(id="fake.p", statement="p as configured", measured=cfg.p, holds=True)
+    claims.table()
+    ''')
+
+FAILING_CLAIMS_PAGE = textwrap.dedent('''\
+    # %% tags=["parameters"]
+    profile = None
+
+    # %%
+    raise RuntimeError("boom from the chapter")
+    ''')
+
+
+@pytest.fixture
+def project(tmp_path, root) -> Path:
+    """A throw-away project root with the real config and a fast fake chapter."""
+    proj = tmp_path / "project"
+    (proj / "book").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(root / name, proj / name)
+    shutil.copy(root / "book" / "claims.py", proj / "book" / "claims.py")
+    shutil.copy(root / "book" / "claims.ipynb", proj / "book" / "claims.ipynb")
+    params = "\n".join(f"{n} = None" for n in get_spec(NB).names)
+    (proj / "book" / f"{NB}.py").write_text(FAKE_CHAPTER.format(params=params))
+    (proj / "book" / f"{NB}.ipynb").write_text("paired notebook: must never be written\n")
+    return proj
+
+
+def assert_one_error_line(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert proc.stdout == ""
+
+
+BAD_INPUTS = [
+    pytest.param(["run", "no_such_chapter"], ["unknown chapter 'no_such_chapter'", NB],
+                 id="unknown-chapter"),
+    pytest.param(["run", NB, "--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, paper"],
+                 id="unknown-profile"),
+    pytest.param(["run", NB, "-p", "foo", "1"], ["unknown parameter 'foo'"], id="unknown-parameter"),
+    pytest.param(["run", NB, "-p", "steps", "abc"], ["'steps'", "integer"], id="wrong-type"),
+    pytest.param(["run", NB, "-p", "p", "0"], ["'p'", "(0, 1]"], id="p-zero"),
+    pytest.param(["run", NB, "-p", "p", "1.5"], ["'p'", "(0, 1]", "1.5"], id="p-above-one"),
+    pytest.param(["run", NB, "-p", "sigma", "-0.1"], ["'sigma'", ">= 0"], id="negative-sigma"),
+    pytest.param(["run", NB, "-p", "steps", "0"], ["'steps'", ">= 1"], id="steps-below-one"),
+    pytest.param(["run", NB, "-p", "mixing", "fancy"], ["'mixing'", "clean", "embedding"],
+                 id="unknown-mixing"),
+    pytest.param(["run", NB, "-p", "nonempty_steps", "maybe"], ["'nonempty_steps'", "boolean"],
+                 id="bad-bool"),
+    pytest.param(["run", NB, "-p", "p"], ["-p"], id="p-missing-value"),
+]
+
+
+@pytest.mark.parametrize("args,fragments", BAD_INPUTS)
+def test_bad_input_one_line_exit_2_nothing_touched(cli, project, cache_dir, tmp_path,
+                                                   args, fragments):
+    (cache_dir / "marker.bin").write_bytes(b"cache entry")
+    earlier = tmp_path / "earlier" / "out.ipynb"
+    earlier.parent.mkdir()
+    earlier.write_text('{"earlier": "output"}')
+    runner.claims_path_for(earlier).write_text('{"earlier": "claims"}')
+    default_runs = project / "_build" / "runs" / NB
+    default_runs.mkdir(parents=True)
+    (default_runs / "smoke.ipynb").write_text("earlier default output")
+    before = (snapshot(cache_dir), snapshot(earlier.parent), snapshot(project))
+
+    for extra in (["--output", str(earlier)], []):  # explicit and default output path
+        proc = cli(*args, *(["--profile", "smoke"] if "--profile" not in args else []),
+                   *extra, "--root", str(project))
+        assert_one_error_line(proc, *fragments)
+
+    assert (snapshot(cache_dir), snapshot(earlier.parent), snapshot(project)) == before
+
+
+def test_output_inside_book_refused(cli, project):
+    before = snapshot(project)
+    proc = cli("run", NB, "--profile", "smoke", "--root", str(project),
+               "--output", str(project / "book" / f"{NB}.ipynb"))
+    assert_one_error_line(proc, "--output", "never written")
+    assert snapshot(project) == before
+
+
+def test_run_executes_into_its_own_output(cli, project):
+    paired = (project / "book" / f"{NB}.ipynb").read_bytes()
+    proc = cli("run", NB, "--profile", "smoke", "-p", "p", "0.05", "-p", "mixing", "gaussian",
+               "--root", str(project))
+    assert proc.returncode == 0, proc.stderr
+    out = project / "_build" / "runs" / NB / "smoke__p-0.05__mixing-gaussian.ipynb"
+    assert proc.stdout.strip() == str(out)
+    assert out.is_file() and not runner.partial_path_for(out).exists()
+    claims = json.loads(runner.claims_path_for(out).read_text())
+    assert claims["profile"] == "smoke"
+    assert claims["claims"][0]["measured"] == 0.05
+    nb = json.loads(out.read_text())
+    text = json.dumps(nb)
+    assert "injected-parameters" in text and "profile: smoke (device:" in text
+    assert (project / "book" / f"{NB}.ipynb").read_bytes() == paired  # never written
+
+
+def test_run_explicit_output(cli, project, tmp_path):
+    out = tmp_path / "elsewhere" / "mine.ipynb"
+    proc = cli("run", NB, "--profile", "smoke", "--output", str(out), "--root", str(project))
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and (tmp_path / "elsewhere" / "mine.claims.json").is_file()
+
+
+def test_failing_chapter_exit_1_keeps_earlier_output(cli, project, tmp_path):
+    (project / "book" / "claims.py").write_text(FAILING_CLAIMS_PAGE)
+    out = tmp_path / "claims.ipynb"
+    out.write_text("earlier good output")
+    proc = cli("run", "claims", "--profile", "smoke", "--output", str(out), "--root", str(project))
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: chapter 'claims' failed") and "RuntimeError" in last
+    assert "boom from the chapter" in last
+    assert out.read_text() == "earlier good output"
+    assert runner.partial_path_for(out).is_file()  # kept for inspection
+
+
+def test_default_output_names(root):
+    spec = get_spec(NB)
+    overrides = {"mixing": "gaussian", "p": 0.05, "nonempty_steps": True, "steps": None}
+    cfg = spec.resolve("smoke", **overrides)
+    path = runner.default_output(root, cfg, overrides)
+    assert path == (root / "_build" / "runs" / NB
+                    / "smoke__p-0.05__mixing-gaussian__nonempty_steps-true.ipynb")
+    assert runner.default_output(root, spec.resolve("quick"), {}).name == "quick.ipynb"
+
+
+def test_params_lists_every_parameter(cli):
+    proc = cli("params", NB)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("name"))
+    assert header.split() == ["name", "type", "smoke", "quick", "paper", "help"]
+    steps = next(line for line in lines if line.startswith("steps "))
+    assert "40" in steps and "3000" in steps and "10000" in steps and "training steps" in steps
+    for name in ("profile", *get_spec(NB).names):
+        assert any(line.startswith(name + " ") for line in lines), name
+
+
+def test_params_unknown_chapter(cli):
+    assert_one_error_line(cli("params", "nope"), "unknown chapter 'nope'")
+
+
+@pytest.fixture
+def fake_build(tmp_path) -> Path:
+    executed = tmp_path / "executed"
+    a = ClaimRecorder("chap_a", "smoke", path=executed / "chap_a.claims.json")
+    a.record(id="a.one", statement="One.", measured=0.5, error=0.1, paper=0.4, holds=True)
+    a.record(id="a.two", statement="Two.", measured=3, holds=False)
+    (executed / "build.json").write_text(json.dumps({"profile": "smoke",
+                                                     "chapters": ["chap_a"]}))
+    return executed
+
+
+def test_claims_json_format(cli, fake_build):
+    proc = cli("claims", "--json", "--dir", str(fake_build))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert isinstance(data, list) and len(data) == 2
+    for item in data:
+        assert set(CLAIM_KEYS) <= set(item)
+        assert isinstance(item["id"], str) and isinstance(item["statement"], str)
+        assert isinstance(item["measured"], float)
+        assert item["paper"] is None or isinstance(item["paper"], float)
+        assert item["error"] is None or isinstance(item["error"], float)
+        assert isinstance(item["holds"], bool) and item["profile"] == "smoke"
+    assert data[0] == {"id": "a.one", "chapter": "chap_a", "statement": "One.", "paper": 0.4,
+                       "measured": 0.5, "error": 0.1, "holds": True, "profile": "smoke"}
+    assert data[1]["paper"] is None and data[1]["error"] is None and data[1]["holds"] is False
+
+
+def test_claims_table(cli, fake_build):
+    proc = cli("claims", "--dir", str(fake_build))
+    assert proc.returncode == 0, proc.stderr
+    assert "a.one" in proc.stdout and "a.two" in proc.stdout
+    assert proc.stdout.strip().endswith("2 claims: 1 holds, 1 fails")
+
+
+def test_claims_without_build(cli, tmp_path):
+    proc = cli("claims", "--dir", str(tmp_path / "nothing"))
+    assert proc.returncode == 1 and proc.stderr.startswith("error: no build found")
+
+
+def test_import_stays_light(cli):
+    import subprocess
+    import sys
+
+    code = ("import sys, cclib; heavy = [m for m in ('torch', 'papermill', 'jupytext', "
+            "'nbformat', 'yaml', 'IPython') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
