@@ -40,7 +40,7 @@ def binomial_pmf(n: int, p: torch.Tensor) -> torch.Tensor:
     """``(len(p), n + 1)`` probabilities of ``k = 0..n`` successes (float64)."""
     p = torch.as_tensor(p, dtype=torch.float64).reshape(-1, 1)
     k = torch.arange(n + 1, dtype=torch.float64)
-    log_choose = torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
+    log_choose = torch.lgamma(torch.tensor(n + 1.0, dtype=torch.float64)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
     log_p = torch.where(k > 0, k * torch.log(p.clamp_min(1e-300)), torch.zeros(()))
     log_q = torch.where(n - k > 0, (n - k) * torch.log1p(-p.clamp_max(1 - 1e-16)), torch.zeros(()))
     pmf = torch.exp(log_choose + log_p + log_q)
