@@ -71,6 +71,24 @@ class MLPSweep:
         return [nonempty_horizon(self.train.steps, i.p, self.n) for i in self.instances]
 
 
+def train_config(cfg) -> TrainConfig:
+    """The ``TrainConfig`` of a chapter configuration with ``steps``, ``batch_size``, ``lr``
+    and ``weight_decay`` parameters."""
+    return TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def seed_sweep(cfg, seeds: int, **instance) -> MLPSweep:
+    """``seeds`` instances (seeds 0, 1, ...) of one ``CCInstance`` setting, with the sizes and
+    training settings of chapter configuration ``cfg``."""
+    return MLPSweep(
+        instances=tuple(CCInstance(seed=s, **instance) for s in range(seeds)),
+        train=train_config(cfg),
+        n=cfg.n_features,
+        d=cfg.n_neurons,
+        nonempty_steps=cfg.nonempty_steps,
+    )
+
+
 def unit_mixing(instance: CCInstance, n: int, width: int) -> tuple[torch.Tensor, float]:
     """The instance's matrix and scale such that its labels use ``scale * matrix``."""
     generator = make_generator(instance.mixing_seed, Stream.MIXING)

@@ -1,0 +1,102 @@
+"""Figures in one style: labelled axes, a colour-blind-safe palette, log axes for p.
+
+Helpers draw on a given ``Axes`` and return it, so chapters compose figures in a line or
+two; ``figure`` makes a figure with the book's size. Captions live in the chapter text.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+#: Okabe-Ito palette.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+NAIVE_COLOR = "#7f7f7f"
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "figure.figsize": (6.4, 3.8),
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.size": 10,
+    "legend.frameon": False,
+    "figure.constrained_layout.use": True,
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style."""
+    plt.rcParams.update(STYLE)
+
+
+use_style()
+
+
+def _np(values) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().double().numpy()
+    return np.asarray(values, dtype=float)
+
+
+def figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None):
+    """A figure with ``nrows x ncols`` axes (``axes`` is a flat array when more than one)."""
+    width = width or (6.4 if ncols == 1 else 4.2 * ncols)
+    height = height or 3.8 * nrows
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+    return fig, (axes[0, 0] if axes.size == 1 else axes.ravel())
+
+
+def smooth(values, window: int) -> np.ndarray:
+    """Moving average along the first axis (``valid`` part only)."""
+    values = _np(values)
+    if window <= 1 or values.shape[0] < window:
+        return values
+    kernel = np.ones(window) / window
+    return np.apply_along_axis(lambda column: np.convolve(column, kernel, mode="valid"), 0, values)
+
+
+def loss_curves(ax, losses, labels: Sequence[str] | None = None, window: int = 50, start_step: int = 0, **kwargs):
+    """Training curves: ``losses (T, K)`` smoothed over ``window`` steps, one line per column."""
+    values = smooth(losses, window)
+    steps = start_step + np.arange(values.shape[0]) + (window - 1 if values.shape[0] < _np(losses).shape[0] else 0)
+    for k in range(values.shape[1]):
+        ax.plot(steps, values[:, k], label=None if labels is None else labels[k], lw=1.2, **kwargs)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss per feature $L/p$")
+    return ax
+
+
+def reference_line(ax, value: float, label: str = "naive baseline", **kwargs):
+    """A dashed horizontal line (for example the naive loss)."""
+    ax.axhline(value, color=kwargs.pop("color", NAIVE_COLOR), ls="--", lw=1.2, label=label, **kwargs)
+    return ax
+
+
+def line_with_band(ax, x, mean, lower, upper, label: str | None = None, color=None, **kwargs):
+    """A line with a shaded band (for example the spread over seeds)."""
+    x, mean, lower, upper = map(_np, (x, mean, lower, upper))
+    (line,) = ax.plot(x, mean, label=label, color=color, **kwargs)
+    ax.fill_between(x, lower, upper, color=line.get_color(), alpha=0.2, lw=0)
+    return ax
+
+
+def errorbars(ax, x, mean, err, label: str | None = None, **kwargs):
+    """Points with error bars."""
+    ax.errorbar(_np(x), _np(mean), yerr=_np(err), fmt=kwargs.pop("fmt", "o"), capsize=3, label=label, **kwargs)
+    return ax
+
+
+def log_p_axis(ax, label: str = "feature probability $p$"):
+    """Logarithmic x axis labelled as a feature probability."""
+    ax.set_xscale("log")
+    ax.set_xlabel(label)
+    return ax

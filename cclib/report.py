@@ -1,0 +1,41 @@
+"""Putting computed results into the rendered book.
+
+``number`` and ``figure`` store a value or a figure in the executed notebook with
+myst-nb's ``glue``, so the chapter's prose and captions show computed values
+(``{glue:text}`name:.4f` `` and ``{glue:figure}`` in markdown) instead of retyped ones.
+Outside Jupyter Book (a plain Python session) they simply display.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+
+def _glue(name: str, value: Any) -> bool:
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return False
+    glue(name, value, display=False)
+    return True
+
+
+def number(name: str, value: float) -> float:
+    """Glue a number under ``name`` (as a Python float) and return it."""
+    value = float(value)
+    _glue(name, value)
+    return value
+
+
+def text(name: str, value: str) -> str:
+    """Glue a piece of text under ``name`` and return it."""
+    _glue(name, value)
+    return value
+
+
+def figure(name: str, fig) -> None:
+    """Glue a matplotlib figure under ``name`` (shown by a ``{glue:figure}`` directive) and close it."""
+    if not _glue(name, fig):
+        fig.show()
+    plt.close(fig)
