@@ -30,6 +30,8 @@ class ReluMixingTask(nn.Module):
     """Labels ``ReLU(x) + scale_k M_k x`` for sparse inputs with probability ``p_k``.
 
     ``mixing: (K, n, n)``; ``p`` and ``scale`` are one value per instance (or one for all).
+    ``learn_scale`` (one flag, or one per instance) makes ``scale`` a trained parameter;
+    entries of instances that do not learn it get no gradient and stay fixed.
     """
 
     def __init__(
@@ -37,7 +39,7 @@ class ReluMixingTask(nn.Module):
         mixing: torch.Tensor,
         p: float | Sequence[float],
         scale: float | Sequence[float] = 1.0,
-        learn_scale: bool = False,
+        learn_scale: bool | Sequence[bool] = False,
     ):
         super().__init__()
         instances = mixing.shape[0]
@@ -47,7 +49,17 @@ class ReluMixingTask(nn.Module):
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"p must be in (0, 1], got {value}")
         scale_tensor = torch.tensor(_per_instance(scale, instances, "scale"), dtype=mixing.dtype)
-        if learn_scale:
+        if isinstance(learn_scale, bool):
+            learned = [learn_scale] * instances
+        else:
+            learned = [bool(v) for v in learn_scale]
+            if len(learned) != instances:
+                raise ValueError(f"learn_scale needs one value per instance ({instances}), got {len(learned)}")
+        # Instances whose scale is not learned get no gradient (and the scale gets no weight
+        # decay), so AdamW leaves their entry exactly unchanged.
+        self.learn_values = learned
+        self.register_buffer("learned", torch.tensor(learned), persistent=False)
+        if any(learned):
             self.scale = nn.Parameter(scale_tensor)
         else:
             self.register_buffer("scale", scale_tensor)
@@ -65,7 +77,10 @@ class ReluMixingTask(nn.Module):
     def labels(self, x: torch.Tensor) -> torch.Tensor:
         """``ReLU(x) + scale * M x`` for ``x: (K, B, n)``."""
         mixed = torch.bmm(x, self.mixing.transpose(1, 2))
-        return torch.relu(x) + self.scale[:, None, None] * mixed
+        scale = self.scale
+        if isinstance(scale, nn.Parameter) and not all(self.learn_values):
+            scale = torch.where(self.learned, scale, scale.detach())
+        return torch.relu(x) + scale[:, None, None] * mixed
 
     def sample_losses(self, prediction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``(K, B)`` squared error of each sample, averaged over features."""
