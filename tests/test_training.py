@@ -155,6 +155,23 @@ def test_learnable_scale_changes_without_weight_decay():
     assert not isinstance(task.scale, torch.nn.Parameter) and task.scale.item() == pytest.approx(0.3)
 
 
+def test_learn_scale_per_instance():
+    """Only the instances that learn their scale change it; the others keep theirs exactly."""
+    model, task = setup([0, 1, 2], scale=[0.05, 0.3, 0.2], learn_scale=[True, False, True])
+    assert "learned" not in task.state_dict()  # the mask is not part of saved state
+    train(model, task, TrainConfig(steps=60, batch_size=64, lr=1e-2), [0, 1, 2], device="cpu", progress=False)
+    scale = task.scale.detach()
+    assert scale[0] != torch.tensor(0.05) and scale[2] != torch.tensor(0.2)
+    assert scale[1] == torch.tensor(0.3)
+    # instance 0 trains exactly as if every instance learned its scale
+    model_all, task_all = setup([0, 1, 2], scale=[0.05, 0.3, 0.2], learn_scale=True)
+    train(model_all, task_all, TrainConfig(steps=60, batch_size=64, lr=1e-2), [0, 1, 2], device="cpu", progress=False)
+    torch.testing.assert_close(task_all.scale.detach()[[0, 2]], scale[[0, 2]], rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(model_all.w_in[0], model.w_in[0], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError):
+        setup([0, 1], learn_scale=[True])
+
+
 def test_nonempty_horizon_and_validation():
     assert nonempty_horizon(100, 1.0, 10) == 100
     assert nonempty_horizon(100, 0.01, 100) == 158  # 100 / (1 - 0.99^100) = 157.8
