@@ -103,7 +103,7 @@ def build_mlp_task(sweep: MLPSweep, p: float | list[float] | None = None) -> Rel
     """The sweep's task; ``p`` replaces the training feature probabilities."""
     pairs = [unit_mixing(i, sweep.n, sweep.width) for i in sweep.instances]
     mixing = torch.stack([matrix for matrix, _ in pairs])
-    learn = any(i.learn_sigma for i in sweep.instances)
+    learn = [i.learn_sigma for i in sweep.instances]  # per instance: the others keep their sigma
     ps = [i.p for i in sweep.instances] if p is None else p
     return ReluMixingTask(mixing, ps, [scale for _, scale in pairs], learn_scale=learn)
 
