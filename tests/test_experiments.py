@@ -155,11 +155,6 @@ def test_learned_sigma_is_stored_in_task_state(tmp_path):
     assert torch.equal(task.scale.detach(), scale) and task.p_values == [0.05, 0.05]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: build_mlp_task passes learn_scale=any(i.learn_sigma), so every instance of a sweep "
-    "learns its scale once one does; fix: learn_scale=[i.learn_sigma for i in sweep.instances]",
-)
 def test_learn_sigma_is_per_instance(tmp_path):
     """Only instances with ``learn_sigma=True`` may have their scale trained; a fixed-sigma
     instance in the same sweep keeps its sigma."""
