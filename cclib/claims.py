@@ -225,14 +225,12 @@ def _measured(c: Claim) -> str:
 
 
 def summary(claims: Sequence[Claim]) -> str:
-    """E.g. ``3 claims: 2 hold, 1 fails``."""
+    """E.g. ``3 claims: 2 held, 1 failed``."""
     n = len(claims)
-    held = sum(c.holds for c in claims)
-    failed = n - held
     if n == 0:
         return "no claims recorded"
-    return (f"{n} claim{'s' if n != 1 else ''}: {held} hold{'s' if held == 1 else ''}, "
-            f"{failed} fail{'s' if failed == 1 else ''}")
+    held = sum(c.holds for c in claims)
+    return f"{n} claim{'s' if n != 1 else ''}: {held} held, {n - held} failed"
 
 
 def _rows(claims: Sequence[Claim], show_chapter: bool) -> tuple[list[str], list[list[str]]]:
@@ -267,6 +265,10 @@ def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
     return "\n".join([line(header), sep, *(line(r) for r in rows), "", summary(claims)])
 
 
+_TABLE = "border-collapse: collapse; font-size: 0.9em; width: 100%;"
+_CELL = "padding: 0.25em 0.6em; border-bottom: 1px solid #d0d7de; vertical-align: top;"
+
+
 class ClaimsTable:
     """Rich display of a list of claims: HTML in Jupyter and the book, text elsewhere."""
 
@@ -282,14 +284,25 @@ class ClaimsTable:
         if not self.claims:
             return "<p><em>No claims recorded.</em></p>"
         header, rows = _rows(self.claims, self.show_chapter)
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        head = "".join(f'<th style="{_CELL}">{html.escape(h)}</th>' for h in header)
         body = []
         for claim, row in zip(self.claims, rows):
             cls = "ccbook-claim-holds" if claim.holds else "ccbook-claim-fails"
-            cells = "".join(f"<td>{html.escape(cell)}</td>" for cell in row)
-            body.append(f'<tr class="{cls}">{cells}</tr>')
+            cells = []
+            for name, cell in zip(header, row):
+                text = html.escape(cell)
+                if name == "id":
+                    text = f"<code>{text}</code>"
+                elif name == "holds":
+                    colour = "#1a7f37" if claim.holds else "#cf222e"
+                    text = f'<strong style="color: {colour}">{text}</strong>'
+                align = "right" if name in ("paper", "measured") else (
+                    "center" if name == "holds" else "left")
+                extra = " min-width: 18em;" if name == "statement" else ""
+                cells.append(f'<td style="{_CELL} text-align: {align};{extra}">{text}</td>')
+            body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
         return (
-            '<table class="ccbook-claims">'
+            f'<table class="ccbook-claims" style="{_TABLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"<p>{html.escape(self.summary)}</p>"
         )

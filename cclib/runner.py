@@ -270,6 +270,7 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
             f"chapter {plan.chapter!r} failed: {type(exc).__name__}: {exc} "
             f"(partial notebook: {partial})"
         ) from exc
+    _tag_injected_cell(partial)
     if not partial_claims.exists():  # a chapter without claims still gets its (empty) file
         write_claims_file(partial_claims, {
             "chapter": plan.chapter, "profile": plan.cfg.profile, "claims": [],
@@ -277,6 +278,24 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
     os.replace(partial_claims, plan.claims_file)
     os.replace(partial, out)
     return out
+
+
+def _tag_injected_cell(path: Path) -> None:
+    """Give papermill's injected-parameters cell the display tags of the parameters cell
+    (e.g. ``remove-cell`` or ``hide-input``), so a chapter that hides its parameters cell
+    in the book hides the injected values too."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    tags_of = [c.metadata.get("tags", []) for c in nb.cells]
+    params = next((t for t in tags_of if "parameters" in t), None)
+    display = [t for t in (params or []) if t != "parameters"]
+    if not display:
+        return
+    for cell, tags in zip(nb.cells, tags_of):
+        if "injected-parameters" in tags:
+            cell.metadata["tags"] = [*tags, *(t for t in display if t not in tags)]
+    nbformat.write(nb, path)
 
 
 def run_chapter(

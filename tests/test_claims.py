@@ -119,13 +119,13 @@ def test_table_rendering(recorder):
     html = table._repr_html_()
     assert "<table" in html and "&lt;holds&gt; &amp;" in html
     assert "\u2713" in html and "\u2717" in html and "0.08331 \u00b1 0.00021" in html
-    assert "2 claims: 1 holds, 1 fails" in html
+    assert "2 claims: 1 held, 1 failed" in html
     text = repr(table)
     assert "ok" in text and "bad" in text and "0.0833" in text
     assert text.splitlines()[0].split()[:2] == ["id", "statement"]
     full = claims_table(recorder.claims)
     assert full.splitlines()[0].split()[0] == "chapter"
-    assert full.endswith("2 claims: 1 holds, 1 fails")
+    assert full.endswith("2 claims: 1 held, 1 failed")
 
 
 def test_empty_table():

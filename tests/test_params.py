@@ -59,13 +59,12 @@ def test_profiles_resolve_to_their_values(spec):
             assert getattr(cfg, param.name) == param.values[profile]
 
 
-def test_naive_baseline_profile_values(spec):
+def test_naive_baseline_profiles_grow(spec):
     smoke, quick, paper = (spec.resolve(p) for p in PROFILES)
-    assert (smoke.steps, quick.steps, paper.steps) == (40, 3000, 10000)
-    assert (smoke.seeds, quick.seeds, paper.seeds) == (2, 3, 5)
-    assert (smoke.nonempty_steps, paper.nonempty_steps) == (False, True)
-    assert smoke.p == quick.p == paper.p == 0.01
-    assert paper.mixing == "clean" and paper.sigma == 0.02
+    assert smoke.steps < quick.steps <= paper.steps
+    assert smoke.seeds <= quick.seeds <= paper.seeds
+    assert smoke.mc_samples < quick.mc_samples <= paper.mc_samples
+    assert paper.nonempty_steps is True  # the paper counts non-empty batches
 
 
 def test_default_profile_matches_hardware(spec):
