@@ -10,6 +10,7 @@ import torch
 import cclib.experiments as experiments
 from cclib.cache import Cache
 from cclib.experiments import (
+    init_residual,
     CCInstance,
     MLPSweep,
     ResidualSweep,
@@ -179,3 +180,14 @@ def test_residual_sweep_runs_and_loads(tmp_path, counted_train):
     model = load_residual(sweep, first)
     assert model.w_in.shape == (2, 4, 16)
     assert first.losses.shape == (TRAIN.steps, 2)
+
+
+def test_embedding_instance_matches_residual_sweep_embedding():
+    """An ``embedding`` CCInstance with ``mixing_seed = s`` trains on the M of the residual
+    model whose embedding seed is ``s`` (the equivalence of the two setups)."""
+    n, width = 10, 16
+    sweep = small_sweep(instances=(CCInstance(seed=0, p=0.1, mixing="embedding", mixing_seed=6),), n=n, width=width)
+    residual = ResidualSweep(seeds=(0,), embedding_seeds=(6,), p=0.1, train=TRAIN, n=n, d=4, width=width)
+    task = build_mlp_task(sweep)
+    torch.testing.assert_close(task.mixing[0], init_residual(residual).equivalent_mixing()[0], rtol=0, atol=1e-6)
+    assert task.scale.item() == 1.0
