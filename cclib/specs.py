@@ -6,6 +6,8 @@ chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
 from __future__ import annotations
 
 from .params import (
+    in_open_closed,
+    float_param,
     ChapterSpec,
     ParameterError,
     batch_size_param,
@@ -52,7 +54,7 @@ register(ChapterSpec(
         mixing_param("clean"),
         sigma_param(0.02),
         seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
-        steps_param({"smoke": 40, "quick": 3000, "paper": 10000}),
+        steps_param({"smoke": 40, "quick": 6000, "paper": 10000}),
         batch_size_param({"smoke": 256, "quick": 1024, "paper": 2048}),
         lr_param(3e-3),
         weight_decay_param(0.01),
@@ -63,13 +65,19 @@ register(ChapterSpec(
         ),
         count_param(
             "eval_samples",
-            {"smoke": 256, "quick": 8192, "paper": 32768},
+            {"smoke": 256, "quick": 16384, "paper": 65536},
             "evaluation samples per stratum of active-feature count",
         ),
         count_param(
             "mc_samples",
             {"smoke": 20000, "quick": 2_000_000, "paper": 8_000_000},
             "Monte Carlo samples for the naive baseline loss",
+        ),
+        float_param(
+            "tolerance",
+            0.03,
+            "largest relative distance from the naive loss that counts as a match, in (0, 1)",
+            in_open_closed(0.0, 1.0),
         ),
     ),
 ))

@@ -17,7 +17,7 @@ from typing import Protocol, Sequence
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .device import resolve_device
 from .optim import InstanceAdamW, ParamGroup, cosine_schedule
