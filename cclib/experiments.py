@@ -77,16 +77,21 @@ def train_config(cfg) -> TrainConfig:
     return TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-def seed_sweep(cfg, seeds: int, **instance) -> MLPSweep:
-    """``seeds`` instances (seeds 0, 1, ...) of one ``CCInstance`` setting, with the sizes and
+def chapter_sweep(cfg, instances) -> MLPSweep:
+    """An ``MLPSweep`` of ``instances`` with the sizes (``n_features``, ``n_neurons``) and
     training settings of chapter configuration ``cfg``."""
     return MLPSweep(
-        instances=tuple(CCInstance(seed=s, **instance) for s in range(seeds)),
+        instances=tuple(instances),
         train=train_config(cfg),
         n=cfg.n_features,
         d=cfg.n_neurons,
         nonempty_steps=cfg.nonempty_steps,
     )
+
+
+def seed_sweep(cfg, seeds: int, **instance) -> MLPSweep:
+    """``seeds`` instances (seeds 0, 1, ...) of one ``CCInstance`` setting (see ``chapter_sweep``)."""
+    return chapter_sweep(cfg, (CCInstance(seed=s, **instance) for s in range(seeds)))
 
 
 def unit_mixing(instance: CCInstance, n: int, width: int) -> tuple[torch.Tensor, float]:
