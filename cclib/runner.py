@@ -242,6 +242,9 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
     env = {
         "CCBOOK_CLAIMS_FILE": str(partial_claims),
         "CCBOOK_ROOT": str(plan.root),
+        # training progress bars would fill the executed notebook with stream outputs;
+        # papermill's own progress bar reports the run in the terminal instead
+        "CCBOOK_PROGRESS": os.environ.get("CCBOOK_PROGRESS", "0"),
         **(extra_env or {}),
     }
     try:
