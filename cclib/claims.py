@@ -266,7 +266,10 @@ def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
 
 
 _TABLE = "border-collapse: collapse; font-size: 0.9em; width: 100%;"
-_CELL = "padding: 0.25em 0.6em; border-bottom: 1px solid #d0d7de; vertical-align: top;"
+_CELL = "padding: 0.3em 0.6em; border-bottom: 1px solid #d0d7de; vertical-align: top;"
+_ALIGN = {"claim": "left", "paper": "right", "measured": "right", "holds": "center",
+          "profile": "left"}
+_NOWRAP = {c: "" if c == "claim" else " white-space: nowrap;" for c in _ALIGN}
 
 
 class ClaimsTable:
@@ -283,24 +286,35 @@ class ClaimsTable:
     def _repr_html_(self) -> str:
         if not self.claims:
             return "<p><em>No claims recorded.</em></p>"
-        header, rows = _rows(self.claims, self.show_chapter)
-        head = "".join(f'<th style="{_CELL}">{html.escape(h)}</th>' for h in header)
+        columns = ["claim", "paper", "measured", "holds", "profile"]
+        head = "".join(
+            f'<th style="{_CELL} text-align: {_ALIGN[c]};">{c}</th>' for c in columns
+        )
         body = []
-        for claim, row in zip(self.claims, rows):
+        chapter = None
+        for claim in self.claims:
+            if self.show_chapter and claim.chapter != chapter:
+                chapter = claim.chapter
+                body.append(
+                    f'<tr class="ccbook-claims-chapter"><td colspan="{len(columns)}" '
+                    f'style="{_CELL} font-weight: bold; padding-top: 0.8em;">'
+                    f"{html.escape(chapter)}</td></tr>"
+                )
+            colour = "#1a7f37" if claim.holds else "#cf222e"
+            cells = {
+                "claim": f"{html.escape(claim.statement)}<br>"
+                         f'<code style="font-size: 0.85em;">{html.escape(claim.id)}</code>',
+                "paper": html.escape(_fmt(claim.paper)),
+                "measured": html.escape(_measured(claim)),
+                "holds": f'<strong style="color: {colour};">{claim.status}</strong>',
+                "profile": html.escape(claim.profile),
+            }
+            row = "".join(
+                f'<td style="{_CELL} text-align: {_ALIGN[c]};{_NOWRAP[c]}">{cells[c]}</td>'
+                for c in columns
+            )
             cls = "ccbook-claim-holds" if claim.holds else "ccbook-claim-fails"
-            cells = []
-            for name, cell in zip(header, row):
-                text = html.escape(cell)
-                if name == "id":
-                    text = f"<code>{text}</code>"
-                elif name == "holds":
-                    colour = "#1a7f37" if claim.holds else "#cf222e"
-                    text = f'<strong style="color: {colour}">{text}</strong>'
-                align = "right" if name in ("paper", "measured") else (
-                    "center" if name == "holds" else "left")
-                extra = " min-width: 18em;" if name == "statement" else ""
-                cells.append(f'<td style="{_CELL} text-align: {align};{extra}">{text}</td>')
-            body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
+            body.append(f'<tr class="{cls}">{row}</tr>')
         return (
             f'<table class="ccbook-claims" style="{_TABLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
