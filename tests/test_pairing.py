@@ -81,8 +81,12 @@ def test_parameters_default_to_none(name):
 
 
 def test_every_spec_has_a_chapter_in_the_toc():
-    assert set(SPECS) == set(CHAPTERS)
-    assert sorted(notebook_chapters(ROOT)) == sorted(CHAPTERS)
+    no_source = sorted(set(SPECS) - set(CHAPTERS))
+    assert not no_source, f"specs without book/<name>.py: {no_source}"
+    no_spec = sorted(set(CHAPTERS) - set(SPECS))
+    assert not no_spec, f"chapters without an entry in cclib/specs.py: {no_spec}"
+    not_in_toc = sorted(set(CHAPTERS) - set(notebook_chapters(ROOT)))
+    assert not not_in_toc, f"chapters missing from _toc.yml: {not_in_toc}"
     assert notebook_chapters(ROOT)[-1] == "claims"
     for entry in toc_files(ROOT):
         stem = ROOT / entry
