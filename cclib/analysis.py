@@ -130,3 +130,17 @@ def falls_then_rises(sigmas, losses, stderr=None, half_width: int = 2, replicate
     fall, rise = _fall_rise(sigmas, losses.mean(axis=0), half_width)
     boot = np.array([_fall_rise(sigmas, c, half_width) for c in bootstrap_curves(losses, stderr, replicates, seed)])
     return FallRise(fall, float(boot[:, 0].std(ddof=1)), rise, float(boot[:, 1].std(ddof=1)))
+
+
+def seed_mean(values, stderr=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over the last axis (seeds) and its standard error.
+
+    The error adds the spread over seeds, ``var / S``, and the mean squared evaluation error
+    divided by ``S`` (slightly conservative: the spread already contains evaluation noise).
+    With one seed only the evaluation error remains.
+    """
+    values = np.asarray(values, dtype=float)
+    seeds = values.shape[-1]
+    var = values.var(axis=-1, ddof=1) if seeds > 1 else np.zeros(values.shape[:-1])
+    noise = 0.0 if stderr is None else np.mean(np.square(np.broadcast_to(stderr, values.shape)), axis=-1)
+    return values.mean(axis=-1), np.sqrt((var + noise) / seeds)

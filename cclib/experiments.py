@@ -248,15 +248,20 @@ def load_residual(sweep: ResidualSweep, result: SweepResult) -> ResidualCC:
     return ResidualCC(sweep.embeddings(), result.state["w_in"].clone(), result.state["w_out"].clone())
 
 
-def grid_sweep(cfg, settings: list[dict], seeds: int, vary_matrix: bool = True, seed_offset: int = 0) -> MLPSweep:
+def grid_sweep(
+    cfg, settings: list[dict], seeds: int, vary_matrix: bool = True, seed_offset: int = 0, steps: int | None = None
+) -> MLPSweep:
     """One sweep holding ``seeds`` instances of every setting (a dict of ``CCInstance``
     fields other than ``seed``), setting-major: instance ``i * seeds + s`` is setting ``i``
     with seed ``seed_offset + s``. With ``vary_matrix`` that instance also draws its own
     mixing matrix (``mixing_seed = seed_offset + s``), else every instance uses matrix 0.
-    Sizes and training settings come from chapter configuration ``cfg``."""
+    Sizes and training settings come from chapter configuration ``cfg``; ``steps`` replaces
+    its number of training steps."""
     instances = tuple(
         CCInstance(**{"seed": seed_offset + s, "mixing_seed": seed_offset + s if vary_matrix else 0, **setting})
         for setting in settings
         for s in range(seeds)
     )
-    return dataclasses.replace(seed_sweep(cfg, 1, p=instances[0].p), instances=instances)
+    sweep = seed_sweep(cfg, 1, p=instances[0].p)
+    train = sweep.train if steps is None else dataclasses.replace(sweep.train, steps=steps)
+    return dataclasses.replace(sweep, instances=instances, train=train)

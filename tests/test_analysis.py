@@ -57,3 +57,11 @@ def test_shapes_are_checked():
         analysis.optimum(SIGMAS, np.zeros((2, 5)))
     with pytest.raises(ValueError):
         analysis.optimum(SIGMAS[::-1], np.zeros((2, SIGMAS.size)))
+
+
+def test_seed_mean_combines_spread_and_evaluation_error():
+    mean, err = analysis.seed_mean(np.array([[1.0, 3.0], [2.0, 2.0]]), stderr=0.5)
+    assert np.allclose(mean, [2.0, 2.0])
+    assert np.allclose(err, [np.sqrt((2.0 + 0.25) / 2), np.sqrt(0.25 / 2)])
+    single, single_err = analysis.seed_mean(np.array([4.0]), stderr=np.array([0.1]))
+    assert single == 4.0 and single_err == pytest.approx(0.1)
