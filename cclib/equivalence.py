@@ -9,7 +9,8 @@ computes ``W_E^T W_E x + W_out ReLU(W_in x)`` with ``W_in = W_in' W_E`` and
   ``MLP(x) + (I - M) x`` for a given ``M``, in a chosen precision;
 - ``marchenko_pastur_density`` / ``mixing_spectrum_theory``: the limiting spectrum of
   ``W_E^T W_E`` and the eigenvalue range and expected number of positive eigenvalues of ``M``;
-- ``embedding_spectra``: eigenvalues of ``M`` for several independent embeddings;
+- ``embedding_mixings`` / ``embedding_spectra``: ``M`` and its eigenvalues for several
+  independent embeddings;
 - ``paired_difference``: mean and standard error of per-seed differences.
 """
 from __future__ import annotations
@@ -82,14 +83,16 @@ def mixing_spectrum_theory(n: int, width: int, grid: int = 200_001) -> SpectrumT
     return SpectrumTheory(1 - hi, 1 - lo, fraction, n * fraction, 1 / math.sqrt(width))
 
 
+def embedding_mixings(n: int, width: int, seeds: Sequence[int]) -> torch.Tensor:
+    """``(len(seeds), n, n)`` matrices ``M = I - W_E^T W_E`` in float64, one embedding per seed,
+    each drawn exactly as the ``embedding`` mixing of ``cclib.experiments`` draws it."""
+    mats = [embedding_induced(random_embedding(n, width, make_generator(s, Stream.MIXING)).double()) for s in seeds]
+    return torch.stack(mats)
+
+
 def embedding_spectra(n: int, width: int, seeds: Sequence[int]) -> torch.Tensor:
-    """``(len(seeds), n)`` ascending eigenvalues of ``M = I - W_E^T W_E``, one embedding per
-    seed (drawn exactly as the ``embedding`` mixing of ``cclib.experiments``), in float64."""
-    spectra = []
-    for seed in seeds:
-        w_e = random_embedding(n, width, make_generator(seed, Stream.MIXING)).double()
-        spectra.append(torch.linalg.eigvalsh(embedding_induced(w_e)))
-    return torch.stack(spectra)
+    """``(len(seeds), n)`` ascending eigenvalues of the ``embedding_mixings``."""
+    return torch.linalg.eigvalsh(embedding_mixings(n, width, seeds))
 
 
 def paired_difference(a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor) -> tuple[float, float]:

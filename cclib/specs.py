@@ -121,7 +121,7 @@ register(ChapterSpec(
                     "largest max-abs output difference in float64 that counts as equal, in (0, 1]",
                     in_open_closed(0.0, 1.0)),
         count_param("histogram_embeddings", {"smoke": 4, "quick": 50, "paper": 200},
-                    "embeddings whose M eigenvalues are pooled in the spectrum figure"),
+                    "embeddings whose M eigenvalues are pooled in the spectrum figure", minimum=2),
         float_param("z", 3.0, "standard errors a difference must exceed to count as resolved, positive",
                     in_open_closed(0.0, 100.0)),
     ),
