@@ -8,8 +8,10 @@
 # it by a plain one-layer MLP whose labels carry an extra *mixing* term $Mx$. This chapter
 # derives that replacement under our conventions, including the sign of $M$, checks it to
 # rounding error, and then trains both models. The claims: **the residual model is exactly
-# an MLP trained on $\mathrm{ReLU}(x) + Mx$ with $M = I - W_E^\top W_E$, and training either
-# one lands at a comparable loss; replacing $M$ by $-M$ is a different problem.**
+# an MLP trained on $\mathrm{ReLU}(x) + Mx$ with $M = I - W_E^\top W_E$; training the two
+# with AdamW is not exactly the same, because the residual parameterisation acts like a
+# learning rate about three times larger; and replacing $M$ by $-M$ changes the loss, so
+# the sign matters.**
 
 # %% tags=["parameters"]
 profile = None               # smoke | quick | paper; None: paper on a GPU, quick on a CPU
@@ -72,7 +74,8 @@ residual_sweep = experiments.ResidualSweep(
     train=train, n=cfg.n_features, d=cfg.n_neurons, width=cfg.width, nonempty_steps=cfg.nonempty_steps,
 )
 initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
-print("W_E:", tuple(initial.w_e.shape[1:]), "column norms in", initial.w_e.norm(dim=1).aminmax())
+norms = initial.w_e.norm(dim=1)  # (K, n) column norms
+print(f"W_E: {tuple(initial.w_e.shape[1:])}, column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]")
 
 # %% [markdown]
 # ## Derivation of the equivalent MLP
@@ -127,10 +130,12 @@ gap_wrong_sign = equivalence.output_gap(initial, -m_derived, x, torch.float64)
 print(f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e}; with -M instead: {gap_wrong_sign:.3f}")
 
 # %% [markdown]
-# The recorded number is the float64 difference; we count it as equal below
-# `function_tolerance` ({glue:text}`function_tolerance:.0e` by default, about a million
-# times float64's rounding unit for these sums of a thousand terms, and far below
-# anything a training run could notice). The float32 difference is reported alongside.
+# The recorded number is the float64 difference. The papers state no tolerance; we count
+# the outputs as equal below `function_tolerance`, here {glue:text}`function_tolerance:.0e`:
+# rounding in sums of a thousand float64 terms of order one gives errors near $10^{-14}$, so
+# this leaves a wide margin for rounding while any error in the formula (a wrong sign, a
+# transpose, a missing identity) shows up at order $0.1$ to $1$. The float32 difference is
+# reported alongside; it sits at float32's rounding level.
 
 # %%
 claims.record(
@@ -261,8 +266,10 @@ for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
 #   MLP's own dynamics: it divides each coordinate by its running size. For a row $g$ of
 #   $G$ the $w$ entries of $g\,W_E^\top$ have size about $\lVert g\rVert/\sqrt{w}$, against
 #   $\lVert g\rVert/\sqrt{n}$ for the $n$ entries of $g$, so a normalised step of size $\eta$
-#   per stream coordinate becomes a step of roughly $\eta\sqrt{w/n}$ per feature coordinate. The residual model therefore trains as if its
-#   learning rate were about $\sqrt{w/n} \approx 3$ times larger. The components of
+#   per stream coordinate becomes a step of roughly $\eta\sqrt{w/n}$ per feature
+#   coordinate; the same holds for $W'_\text{out}$ and $W_\text{out} = W_E^\top W'_\text{out}$.
+#   The residual model therefore trains as if its learning rate were about
+#   $\sqrt{w/n} \approx 3$ times larger. The components of
 #   $W'_\text{in}$ orthogonal to the span of $W_E$'s columns never affect the output and only
 #   decay. (Decoupled weight decay itself is a rescaling and commutes with the map.)
 #
@@ -272,7 +279,8 @@ for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
 # many MLPs on $\mathrm{ReLU}(x) + Mx$ from their mapped initial weights, each set as one
 # batched run. To test the effective-learning-rate argument we also train the mapped MLPs
 # once more with the peak learning rate multiplied by $\sqrt{w/n}$ (not a claim, a
-# diagnostic).
+# diagnostic; AdamW's decay per step scales with the learning rate, so it grows by the same
+# factor there).
 
 # %%
 residual_result = experiments.run_residual_sweep(residual_sweep, Cache())
@@ -412,7 +420,11 @@ report.text("better_sign", "$-M$" if sign_diff < 0 else "$+M$");
 # the paired difference ($-M$ minus $+M$) is {glue:text}`sign_diff:.4f` ±
 # {glue:text}`sign_err:.4f`, and {glue:text}`better_sign` gives the lower loss. Getting the
 # sign of $M$ right is thus not a formality: a simplified model trained with the wrong sign
-# would report a different loss than the residual model it stands for.
+# would report a different loss than the residual model it stands for. A possible reading,
+# which later chapters can test: {cite:t}`bhagat2025cc` find that the trained neurons live
+# in the span of the positive eigenvectors of $M$; for $-M$ that span has fewer dimensions
+# than there are neurons and larger eigenvalues, so more of the mixing term fits into the
+# 50 neurons.
 #
 # ## Summary
 #
