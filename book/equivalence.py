@@ -211,6 +211,8 @@ diag_max = float(torch.diagonal(m_derived[0]).abs().max())
 claims.record(id="equivalence.m_diagonal",
     statement="The diagonal of M vanishes (largest |M_ii|; the embedding is normalised in float32, so below 1e-5 counts as zero).",
     measured=diag_max, error=None, holds=diag_max < 1e-5)
+
+# %%
 claims.record(id="equivalence.m_eig_min",
     statement=f"The smallest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_min:.3f} (within {cfg.z:g} times its spread over embeddings).",
     measured=stats.eig_min, error=spread["eig_min"], holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"])
@@ -313,6 +315,8 @@ print("residual L/p:", residual_loss.mean.numpy().round(5), "\nmapped MLP L/p:",
 claims.record(id="equivalence.training_match",
     statement=f"Trained directly, the residual model reaches the same loss per feature at p = {cfg.p} as the MLP trained on ReLU(x) + Mx from the mapped initialisation (difference of seed means, residual minus MLP, within {cfg.z:g} Welch standard errors over {cfg.seeds} seeds each).",
     measured=match, error=match_err, holds=abs(match) <= cfg.z * match_err)
+
+# %%
 window = max(1, len(residual_result.losses) // 50)
 fig, (left, right) = plotting.figure(ncols=2)
 groups = (("residual model", residual_result, residual_loss, "-"), ("MLP from mapped init", mapped_result, mapped_loss, "--"), ("MLP, lr $\\times\\sqrt{w/n}$", boosted_result, boosted_loss, ":"))
@@ -323,6 +327,8 @@ for g, (label, result, loss, ls) in enumerate(groups):
 plotting.reference_line(left, naive); left.set_xscale("log"); left.set_ylim(0.95 * float(residual_loss.mean.min()), 1.1 * naive); left.legend()
 right.set_xticks(range(3), ["residual", "MLP", "MLP, lr $\\times\\sqrt{w/n}$"]); right.set_ylabel(f"loss per feature at $p$ = {cfg.p:g}")
 report.figure("fig-training-match", fig)
+
+# %%
 for name, value in (("match", match), ("match_err", match_err), ("paired", paired), ("paired_err", paired_err), ("naive", naive), ("trained_gap", trained_gap)):
     report.number(name, value)
 report.number("residual_mean", residual_loss.mean.mean()), report.number("mapped_mean", mapped_loss.mean.mean())
@@ -393,6 +399,8 @@ print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 claims.record(id="equivalence.opposite_sign",
     statement=f"The sign of M matters: MLPs trained on -M reach a different loss per feature at p = {cfg.p} than on +M (mean paired difference, -M minus +M, over {cfg.sign_seeds} seeds; resolved if beyond {cfg.z:g} standard errors).",
     measured=sign_diff, error=sign_err, holds=abs(sign_diff) > cfg.z * sign_err)
+
+# %%
 fig, (left, right) = plotting.figure(ncols=2)
 plotting.loss_curves(left, sign_result.losses[:, : cfg.sign_seeds] / cfg.p, ["$+M$"] + [None] * (cfg.sign_seeds - 1), window=window, color=plotting.PALETTE[0])
 plotting.loss_curves(left, sign_result.losses[:, cfg.sign_seeds :] / cfg.p, ["$-M$"] + [None] * (cfg.sign_seeds - 1), window=window, color=plotting.PALETTE[5], ls="--")
@@ -401,9 +409,11 @@ right.plot(range(cfg.sign_seeds), (minus - plus).numpy(), "o", color=plotting.PA
 right.axhline(sign_diff, color="k", lw=1.2, label="mean"); right.axhspan(sign_diff - cfg.z * sign_err, sign_diff + cfg.z * sign_err, color="k", alpha=0.15, lw=0)
 right.axhline(0, color=plotting.NAIVE_COLOR, ls="--", lw=1); right.set_xlabel("seed"); right.set_ylabel("$L/p$ on $-M$ minus $L/p$ on $+M$"); right.legend()
 report.figure("fig-sign", fig)
+
+# %%
 report.number("plus_mean", plus.mean()), report.number("minus_mean", minus.mean())
 report.number("sign_diff", sign_diff), report.number("sign_err", sign_err)
-report.text("better_sign", "$-M$" if sign_diff < 0 else "$+M$");
+report.text("better_sign", "the negative sign, -M," if sign_diff < 0 else "the derived sign, +M,");
 
 # %% [markdown]
 # ```{glue:figure} fig-sign
