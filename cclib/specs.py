@@ -160,7 +160,7 @@ register(ChapterSpec(
         ),
         choice_param("transplant_mixing", "embedding",
                      "mixing of the models that are fine-tuned on clean labels", ("gaussian", "symmetric", "embedding")),
-        steps_param({"smoke": 20, "quick": 1000, "paper": 10000}, name="finetune_steps",
+        steps_param({"smoke": 20, "quick": 2000, "paper": 10000}, name="finetune_steps",
                     help="fine-tuning steps on clean labels (fresh AdamW state, new cosine schedule)"),
         count_param("p_points", {"smoke": 7, "quick": 31, "paper": 100},
                     "points of the log grid of evaluation p from 1e-3 to 1", minimum=2),
