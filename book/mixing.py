@@ -322,7 +322,8 @@ report.figure("fig-mixing-transplant", fig)
 # Training loss per feature of the same models (moving average over 2% of the fine-tuning
 # run): first on {glue:text}`transplant_name` labels (coloured, left of the dotted line),
 # then on clean labels (black). Once the mixing term is removed from the labels, the loss
-# goes to the naive line $1/12$ and stays there.
+# jumps up and settles near the naive line $1/12$, where models trained on clean labels from
+# the start also end; it never returns to the low loss of the first phase.
 # ```
 #
 # **Criterion.** The transplant claim holds when, after fine-tuning, the seed-mean relative
