@@ -6,13 +6,15 @@ chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
 from __future__ import annotations
 
 from .params import (
-    in_open_closed,
-    float_param,
     ChapterSpec,
+    Param,
     ParameterError,
     batch_size_param,
     bool_param,
+    choice_param,
     count_param,
+    float_param,
+    in_open_closed,
     lr_param,
     mixing_param,
     p_param,
@@ -42,27 +44,41 @@ def get_spec(name: str) -> ChapterSpec:
         ) from None
 
 
+NONEMPTY_HELP = "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper"
+
+
+def model_params(p_help: str = "feature probability during training, in (0, 1]") -> tuple[Param, ...]:
+    """``p``, ``n_features`` and ``n_neurons`` of the paper-000 MLP (defaults: the paper's)."""
+    return (
+        p_param(0.01, help=p_help),
+        count_param("n_features", 100, "number of input features n"),
+        count_param("n_neurons", 50, "number of ReLU neurons d"),
+    )
+
+
+def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[Param, ...]:
+    """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps``; the paper
+    profile's values are the paper's (appendix B)."""
+    return (
+        steps_param(steps),
+        batch_size_param(batch_size),
+        lr_param(3e-3),
+        weight_decay_param(0.01),
+        bool_param("nonempty_steps", {"smoke": False, "quick": False, "paper": True}, NONEMPTY_HELP),
+    )
+
+
 register(ChapterSpec("claims", "Claims"))
 
 register(ChapterSpec(
     "naive_baseline",
     "The naive baseline",
     (
-        p_param(0.01, help="feature probability during training, in (0, 1]"),
-        count_param("n_features", 100, "number of input features n"),
-        count_param("n_neurons", 50, "number of ReLU neurons (MLP width)"),
+        *model_params(),
         mixing_param("clean"),
         sigma_param(0.02),
         seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
-        steps_param({"smoke": 40, "quick": 6000, "paper": 10000}),
-        batch_size_param({"smoke": 256, "quick": 1024, "paper": 2048}),
-        lr_param(3e-3),
-        weight_decay_param(0.01),
-        bool_param(
-            "nonempty_steps",
-            {"smoke": False, "quick": False, "paper": True},
-            "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper",
-        ),
+        *training_params({"smoke": 40, "quick": 6000, "paper": 10000}, {"smoke": 256, "quick": 1024, "paper": 2048}),
         count_param(
             "eval_samples",
             {"smoke": 256, "quick": 16384, "paper": 65536},
@@ -92,9 +108,7 @@ register(ChapterSpec(
     "equivalence",
     "The residual model and its one-layer equivalent",
     (
-        p_param(0.01, help="feature probability during training, in (0, 1]"),
-        count_param("n_features", 100, "number of input features n"),
-        count_param("n_neurons", 50, "number of ReLU neurons d"),
+        *model_params(),
         count_param("width", 1000, "residual stream width of the embedding", minimum=2),
         count_param("embedding_seed", 0, "seed of the frozen embedding W_E (and of M)", minimum=0),
         count_param("seeds", {"smoke": 2, "quick": 3, "paper": 5},
@@ -103,15 +117,7 @@ register(ChapterSpec(
         count_param("sign_seeds", {"smoke": 2, "quick": 5, "paper": 5},
                     "training seeds per sign in the comparison of M with its negative (a spread needs 2)",
                     minimum=2),
-        steps_param({"smoke": 20, "quick": 10000, "paper": 10000}),
-        batch_size_param({"smoke": 128, "quick": 256, "paper": 2048}),
-        lr_param(3e-3),
-        weight_decay_param(0.01),
-        bool_param(
-            "nonempty_steps",
-            {"smoke": False, "quick": False, "paper": True},
-            "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper",
-        ),
+        *training_params({"smoke": 20, "quick": 10000, "paper": 10000}, {"smoke": 128, "quick": 256, "paper": 2048}),
         count_param(
             "eval_samples",
             {"smoke": 256, "quick": 16384, "paper": 65536},
@@ -129,15 +135,11 @@ register(ChapterSpec(
     ),
 ))
 
-from .params import choice_param  # noqa: E402  (used by the mixing chapter)
-
 register(ChapterSpec(
     "mixing",
     "The advantage needs mixing and scales with it",
     (
-        p_param(0.01, help="feature probability during training (and of the sigma sweep), in (0, 1]"),
-        count_param("n_features", 100, "number of input features n"),
-        count_param("n_neurons", 50, "number of ReLU neurons d"),
+        *model_params("feature probability during training (and of the sigma sweep), in (0, 1]"),
         sigma_param(0.02, help="std of the Gaussian mixing matrices of the p-profile figure (initial value when learned)"),
         seeds_param({"smoke": 2, "quick": 3, "paper": 5},
                     help="training seeds per condition of the p-profile figure and of the transplant"),
@@ -149,15 +151,7 @@ register(ChapterSpec(
                     help="training seeds per sigma and kind in the sigma sweep"),
         bool_param("vary_matrix", True,
                    "seed s also draws its own unit mixing matrix (mixing_seed s); false: one matrix for all seeds"),
-        steps_param({"smoke": 40, "quick": 2000, "paper": 10000}),
-        batch_size_param({"smoke": 128, "quick": 512, "paper": 2048}),
-        lr_param(3e-3),
-        weight_decay_param(0.01),
-        bool_param(
-            "nonempty_steps",
-            {"smoke": False, "quick": False, "paper": True},
-            "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper",
-        ),
+        *training_params({"smoke": 40, "quick": 2000, "paper": 10000}, {"smoke": 128, "quick": 512, "paper": 2048}),
         choice_param("transplant_mixing", "embedding",
                      "mixing of the models that are fine-tuned on clean labels", ("gaussian", "symmetric", "embedding")),
         steps_param({"smoke": 20, "quick": 2000, "paper": 10000}, name="finetune_steps",
