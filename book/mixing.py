@@ -44,7 +44,7 @@ from cclib.models import MLP
 
 cfg = cclib.configure("mixing", globals())
 claims = cclib.ClaimRecorder("mixing", cfg.profile)
-NAIVE = 1 / 12  # the flat naive line of the paper: clean labels, d = n/2
+NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))  # 1/12 at n = 2d
 
 # %% [markdown]
 # ## Four kinds of labels
