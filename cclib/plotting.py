@@ -75,6 +75,25 @@ def loss_curves(ax, losses, labels: Sequence[str] | None = None, window: int = 5
     return ax
 
 
+def joined_loss_curves(ax, phases: Sequence, labels: Sequence[str] | None = None, window: int = 50):
+    """One training run in consecutive phases (each ``(T_i, K)``), drawn as one curve per
+    instance in one colour, smoothed within each phase, with a dotted line at each switch."""
+    start = 0
+    for index, phase in enumerate(phases):
+        values = smooth(phase, window)
+        offset = (window - 1) if values.shape[0] < _np(phase).shape[0] else 0
+        steps = start + offset + np.arange(values.shape[0])
+        for k in range(values.shape[1]):
+            ax.plot(steps, values[:, k], color=PALETTE[k % len(PALETTE)], lw=1.2,
+                    label=None if labels is None or index > 0 else labels[k])
+        start += _np(phase).shape[0]
+        if index < len(phases) - 1:
+            ax.axvline(start, color="k", lw=0.8, ls=":")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss per feature $L/p$")
+    return ax
+
+
 def reference_line(ax, value: float, label: str = "naive baseline", **kwargs):
     """A dashed horizontal line (for example the naive loss)."""
     ax.axhline(value, color=kwargs.pop("color", NAIVE_COLOR), ls="--", lw=1.2, label=label, **kwargs)
