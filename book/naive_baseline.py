@@ -192,8 +192,8 @@ print("trained L/p:", trained.mean.numpy().round(5), "\nrelative gap to naive:",
 # %% [markdown]
 # A *match* means the relative gap $(L - L_\text{naive})/L_\text{naive}$ lies within the
 # `tolerance` parameter. The papers give no tolerance; we choose 3% (the default of every
-# profile), small next to the 15-25% advantage that mixing brings in the
-# mixing chapters of Part I, and large next to our measurement error.
+# profile), small next to the advantage that mixing brings (see
+# {ref}`mixing`), and large next to our measurement error.
 # The mean over seeds carries the seed spread and the evaluation error.
 
 # %%
