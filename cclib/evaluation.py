@@ -15,7 +15,7 @@ independent estimator used to cross-check it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -77,6 +77,34 @@ class StrataLosses:
         return Estimate(mean[:, 0], stderr[:, 0]) if scalar else Estimate(mean, stderr)
 
 
+def _loss_moments(
+    model: nn.Module,
+    task: nn.Module,
+    draw: Callable[[int], torch.Tensor],
+    samples: int,
+    chunk: int,
+    baseline: nn.Module | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-instance mean and unbiased variance ``(K,)`` of the per-sample loss (minus the
+    baseline's, if given) over ``samples`` inputs that ``draw(size)`` returns in chunks;
+    every instance sees the same inputs."""
+    instances = task.mixing.shape[0]
+    total = torch.zeros(instances, dtype=torch.float64, device=task.mixing.device)
+    total_sq = torch.zeros_like(total)
+    for start in range(0, samples, chunk):
+        size = min(chunk, samples - start)
+        x = draw(size)
+        x = x.expand(instances, *x.shape)
+        losses = task.sample_losses(model(x), x).double()
+        if baseline is not None:
+            losses = losses - task.sample_losses(baseline(x), x).double()
+        total += losses.sum(dim=1)
+        total_sq += losses.square().sum(dim=1)
+    mean = total / samples
+    var = (total_sq / samples - mean.square()).clamp_min(0) * samples / max(samples - 1, 1)
+    return mean, var
+
+
 @torch.no_grad()
 def strata_losses(
     model: nn.Module,
@@ -100,23 +128,12 @@ def strata_losses(
     if baseline is not None:
         baseline.to(device)
     n = task.n_features
-    instances = task.mixing.shape[0]
     generator = make_generator(seed, Stream.EVAL, device)
     means, variances = [], []
     for k in counts:
-        total = torch.zeros(instances, dtype=torch.float64, device=device)
-        total_sq = torch.zeros_like(total)
-        for start in range(0, samples, chunk):
-            size = min(chunk, samples - start)
-            x = exactly_k_uniform(size, n, k, generator).expand(instances, size, n)
-            losses = task.sample_losses(model(x), x).double()
-            if baseline is not None:
-                losses = losses - task.sample_losses(baseline(x), x).double()
-            total += losses.sum(dim=1)
-            total_sq += losses.square().sum(dim=1)
-        mean = total / samples
+        mean, var = _loss_moments(model, task, lambda size: exactly_k_uniform(size, n, k, generator), samples, chunk, baseline)
         means.append(mean)
-        variances.append((total_sq / samples - mean.square()).clamp_min(0) * samples / max(samples - 1, 1))
+        variances.append(var)
     return StrataLosses(
         counts=list(counts),
         mean=torch.stack(means, dim=1).cpu(),
@@ -157,16 +174,6 @@ def monte_carlo_loss_per_feature(
     model.to(device)
     task.to(device)
     n = task.n_features
-    instances = task.mixing.shape[0]
     generator = make_generator(seed, Stream.EVAL, device, part=1)
-    total = torch.zeros(instances, dtype=torch.float64, device=device)
-    total_sq = torch.zeros_like(total)
-    for start in range(0, samples, chunk):
-        size = min(chunk, samples - start)
-        x = sparse_uniform(size, n, p, generator).expand(instances, size, n)
-        losses = task.sample_losses(model(x), x).double()
-        total += losses.sum(dim=1)
-        total_sq += losses.square().sum(dim=1)
-    mean = total / samples
-    var = (total_sq / samples - mean.square()).clamp_min(0) * samples / max(samples - 1, 1)
+    mean, var = _loss_moments(model, task, lambda size: sparse_uniform(size, n, p, generator), samples, chunk)
     return Estimate((mean / p).cpu(), (var / samples).sqrt().cpu() / p)
