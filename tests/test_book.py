@@ -77,6 +77,16 @@ def test_pages_rendered(smoke_build):
     assert not list(stage.rglob("*.py")), "the .py twins must not be staged"
 
 
+def test_math_renders_offline(smoke_build):
+    """Pages load the MathJax copy shipped with the book, not a CDN."""
+    html = smoke_build.build_dir / "html"
+    assert (html / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
+    page = (html / "book" / "naive_baseline.html").read_text()
+    assert "_static/mathjax/tex-mml-chtml.js" in page
+    assert "cdn.jsdelivr.net/npm/mathjax" not in page
+
+
 def test_claims_command_reads_the_build(smoke_build, cli):
     proc = cli("claims", "--json", "--dir", str(smoke_build.build_dir / "executed"))
     assert proc.returncode == 0, proc.stderr
@@ -92,6 +102,7 @@ def test_warning_fails_the_build(tmp_path, root, cli):
         "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/claims\n")
     for name in ("claims.py", "references.bib"):
         shutil.copy(root / "book" / name, proj / "book" / name)
+    shutil.copytree(root / "book" / "_static", proj / "book" / "_static")  # _config.yml's static path
     (proj / "book" / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
     proc = cli("build", "--profile", "smoke", "--root", str(proj))
     assert proc.returncode == 1, proc.stderr[-3000:]
