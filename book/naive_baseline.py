@@ -30,7 +30,7 @@ tolerance = None       # relative distance from the naive loss that still counts
 # %%
 import numpy as np
 import cclib
-from cclib import baselines, evaluation, experiments, plotting, report
+from cclib import analysis, baselines, evaluation, experiments, plotting, report
 from cclib.cache import Cache
 
 cfg = cclib.configure("naive_baseline", globals())
@@ -197,7 +197,7 @@ print("trained L/p:", trained.mean.numpy().round(5), "\nrelative gap to naive:",
 # The mean over seeds carries the seed spread and the evaluation error.
 
 # %%
-mean_gap, seed_err = float(relative.mean()), float(np.sqrt(relative.var(ddof=1) / len(relative) + np.mean(relative_err**2) / len(relative)))
+mean_gap, seed_err = map(float, analysis.seed_mean(relative, relative_err))
 claims.record(
     id="naive.trained_matches",
     statement=f"Trained on {cfg.mixing} labels at p = {cfg.p}, the MLP's loss per feature is within {cfg.tolerance:.0%} of the naive loss (relative gap, mean over {cfg.seeds} seeds).",

@@ -8,6 +8,7 @@ Interrupted runs resume from their last checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -185,8 +186,6 @@ def trained_task(sweep: MLPSweep, result: SweepResult, p: float | list[float] | 
 
 
 def _checksum(module: nn.Module) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
@@ -262,6 +261,5 @@ def grid_sweep(
         for setting in settings
         for s in range(seeds)
     )
-    sweep = seed_sweep(cfg, 1, p=instances[0].p)
-    train = sweep.train if steps is None else dataclasses.replace(sweep.train, steps=steps)
-    return dataclasses.replace(sweep, instances=instances, train=train)
+    sweep = chapter_sweep(cfg, instances)
+    return sweep if steps is None else dataclasses.replace(sweep, train=dataclasses.replace(sweep.train, steps=steps))

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -146,7 +146,6 @@ class RunPlan:
     source: Path
     output: Path
     root: Path
-    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def claims_file(self) -> Path:
