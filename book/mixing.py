@@ -119,9 +119,8 @@ own, own_err = analysis.seed_mean(1 - at_p.mean.numpy().reshape(shape) / naive_o
 # %%
 fig, ax = plotting.figure(width=7.5, height=4.4)
 mean, per_seed = curves.mean.numpy().reshape(*shape, -1).mean(1), curves.mean.numpy().reshape(*shape, -1)
-for c, (name, color) in enumerate(zip(conditions, plotting.PALETTE)):
-    plotting.line_with_band(ax, p_grid, mean[c], per_seed[c].min(0), per_seed[c].max(0), label=name, color=color)
-    ax.axhline(naive_own.reshape(shape)[c].mean(), color=color, ls=":", lw=1)
+plotting.lines_with_bands(ax, p_grid, mean, per_seed.min(1), per_seed.max(1), list(conditions))
+ax.hlines(naive_own.reshape(shape).mean(1), p_grid[0], p_grid[-1], colors=plotting.PALETTE[: len(conditions)], ls=":", lw=1)
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)"); ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
 plotting.log_p_axis(ax, "evaluation feature probability $p$"); ax.set_ylabel("loss per feature $L/p$")
 ax.set_ylim(0.5 * NAIVE, 1.6 * NAIVE); ax.legend(fontsize=8, ncol=2)
@@ -231,8 +230,8 @@ for k in kinds:
 
 # %%
 fig, ax = plotting.figure(width=7.0)
-for i, (k, color) in enumerate(zip(kinds, plotting.PALETTE)):
-    plotting.line_with_band(ax, sigmas, sweep_mean[i].mean(0), sweep_mean[i].min(0), sweep_mean[i].max(0), label=k, color=color, marker="o", ms=3)
+plotting.lines_with_bands(ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3)
+for k, color in zip(kinds, plotting.PALETTE):
     ax.plot(optima[k].sigma, optima[k].loss, "*", color=color, ms=12)
     ax.errorbar(optima[k].sigma, optima[k].loss, xerr=optima[k].sigma_err, color=color, capsize=3)
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")

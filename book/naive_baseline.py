@@ -223,8 +223,7 @@ report.number("mean_gap_pct", 100 * mean_gap), report.number("seed_err_pct", 100
 p_grid = np.logspace(-3, 0, 25)
 curve = evaluation.loss_per_feature(models, task, p_grid, max(2, cfg.eval_samples // 4))
 fig, ax = plotting.figure()
-for s in range(cfg.seeds):
-    plotting.line_with_band(ax, p_grid, curve.mean[s], curve.mean[s] - 2 * curve.stderr[s], curve.mean[s] + 2 * curve.stderr[s], label=f"seed {s}")
+plotting.lines_with_bands(ax, p_grid, curve.mean, curve.mean - 2 * curve.stderr, curve.mean + 2 * curve.stderr, [f"seed {s}" for s in range(cfg.seeds)])
 plotting.reference_line(ax, float(np.mean(naive_here))); ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
 plotting.log_p_axis(ax, "evaluation feature probability $p$"); ax.set_ylabel("loss per feature $L/p$"); ax.legend()
 report.figure("fig-naive-vs-p", fig)

@@ -108,6 +108,15 @@ def line_with_band(ax, x, mean, lower, upper, label: str | None = None, color=No
     return ax
 
 
+def lines_with_bands(ax, x, means, lowers, uppers, labels: Sequence[str] | None = None, **kwargs):
+    """One line with a band per row of ``means`` (``(G, X)``), coloured ``PALETTE[g]``."""
+    means, lowers, uppers = map(_np, (means, lowers, uppers))
+    for g in range(means.shape[0]):
+        label = None if labels is None else labels[g]
+        line_with_band(ax, x, means[g], lowers[g], uppers[g], label=label, color=PALETTE[g % len(PALETTE)], **kwargs)
+    return ax
+
+
 def errorbars(ax, x, mean, err, label: str | None = None, **kwargs):
     """Points with error bars."""
     ax.errorbar(_np(x), _np(mean), yerr=_np(err), fmt=kwargs.pop("fmt", "o"), capsize=3, label=label, **kwargs)
