@@ -5,6 +5,7 @@ Prints milliseconds per step (median of repeated timed blocks) for the naive-bas
 chapter's model (n=100, d=50, batch 2048, p=0.01) at several instance counts, and the
 sampler's cost on its sparse and dense paths. Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,18 @@ def _sync(device: torch.device) -> None:
 
 def time_steps(instances: int, device: torch.device, batch: int, steps: int, repeats: int) -> float:
     """Median milliseconds per training step for ``instances`` MLPs trained together."""
-    sweep = MLPSweep(tuple(CCInstance(seed=k, p=0.01) for k in range(instances)), TrainConfig(batch_size=batch))
-    model, task = MLP.init(range(instances), sweep.n, sweep.d).to(device), build_mlp_task(sweep).to(device)
+    sweep = MLPSweep(
+        tuple(CCInstance(seed=k, p=0.01) for k in range(instances)), TrainConfig(batch_size=batch)
+    )
+    model, task = (
+        MLP.init(range(instances), sweep.n, sweep.d).to(device),
+        build_mlp_task(sweep).to(device),
+    )
     generators = [make_generator(k, Stream.DATA, device) for k in range(instances)]
-    optimiser = InstanceAdamW([ParamGroup(list(model.parameters()), 0.01)], cosine_schedule(3e-3, [10**6] * instances, device))
+    optimiser = InstanceAdamW(
+        [ParamGroup(list(model.parameters()), 0.01)],
+        cosine_schedule(3e-3, [10**6] * instances, device),
+    )
 
     def block() -> float:
         _sync(device)
@@ -75,7 +84,9 @@ def main() -> None:
         ms = time_steps(k, device, args.batch, args.steps, args.repeats)
         print(f"K={k:4d} instances: {ms:8.2f} ms/step  ({ms / k:.3f} ms per instance-step)")
     for p in (0.001, 0.01, SPARSE_PATH_MAX_P):
-        print(f"sampler p={p:<6}: {time_sampler(p, device, args.batch):.3f} ms per ({args.batch}, 100) batch")
+        print(
+            f"sampler p={p:<6}: {time_sampler(p, device, args.batch):.3f} ms per ({args.batch}, 100) batch"
+        )
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 import os
 from pathlib import Path
 
-import cclib
 from IPython.display import Markdown
 
+import cclib
 from cclib.claims import ClaimsTable, load_claims, summary
 from cclib.runner import project_root, read_manifest
 

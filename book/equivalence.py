@@ -14,29 +14,31 @@
 # the sign matters.**
 
 # %% tags=["parameters"]
-profile = None               # smoke | quick | paper; None: paper on a GPU, quick on a CPU
-p = None                     # feature probability during training, in (0, 1]
-n_features = None            # number of input features n
-n_neurons = None             # number of ReLU neurons d
-width = None                 # residual stream width (embedding dimension)
-embedding_seed = None        # seed of the frozen embedding W_E, hence of M
-seeds = None                 # training seeds of the residual model and of the mapped MLP
-sign_seeds = None            # training seeds per sign in the comparison of M with its negative
-steps = None                 # training steps before the non-empty scaling, at least 1
-batch_size = None            # samples per batch
-lr = None                    # peak learning rate of the cosine schedule
-weight_decay = None          # AdamW weight decay
-nonempty_steps = None        # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
-eval_samples = None          # evaluation samples per number of active features
-function_samples = None      # random inputs on which the two forward passes are compared
-function_tolerance = None    # largest float64 output difference that still counts as equal
+profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
+p = None  # feature probability during training, in (0, 1]
+n_features = None  # number of input features n
+n_neurons = None  # number of ReLU neurons d
+width = None  # residual stream width (embedding dimension)
+embedding_seed = None  # seed of the frozen embedding W_E, hence of M
+seeds = None  # training seeds of the residual model and of the mapped MLP
+sign_seeds = None  # training seeds per sign in the comparison of M with its negative
+steps = None  # training steps before the non-empty scaling, at least 1
+batch_size = None  # samples per batch
+lr = None  # peak learning rate of the cosine schedule
+weight_decay = None  # AdamW weight decay
+nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
+eval_samples = None  # evaluation samples per number of active features
+function_samples = None  # random inputs on which the two forward passes are compared
+function_tolerance = None  # largest float64 output difference that still counts as equal
 histogram_embeddings = None  # embeddings pooled in the eigenvalue histogram
-z = None                     # standard errors that separate a resolved difference from noise
+z = None  # standard errors that separate a resolved difference from noise
 
 # %%
 import dataclasses
+
 import numpy as np
 import torch
+
 import cclib
 from cclib import baselines, equivalence, evaluation, experiments, mixing, plotting, report
 from cclib.cache import Cache
@@ -70,12 +72,20 @@ claims = cclib.ClaimRecorder("equivalence", cfg.profile)
 # %%
 train = experiments.train_config(cfg)
 residual_sweep = experiments.ResidualSweep(
-    seeds=tuple(range(cfg.seeds)), embedding_seeds=(cfg.embedding_seed,) * cfg.seeds, p=cfg.p,
-    train=train, n=cfg.n_features, d=cfg.n_neurons, width=cfg.width, nonempty_steps=cfg.nonempty_steps,
+    seeds=tuple(range(cfg.seeds)),
+    embedding_seeds=(cfg.embedding_seed,) * cfg.seeds,
+    p=cfg.p,
+    train=train,
+    n=cfg.n_features,
+    d=cfg.n_neurons,
+    width=cfg.width,
+    nonempty_steps=cfg.nonempty_steps,
 )
 initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
 norms = initial.w_e.norm(dim=1)  # (K, n) column norms
-print(f"W_E: {tuple(initial.w_e.shape[1:])}, column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]")
+print(
+    f"W_E: {tuple(initial.w_e.shape[1:])}, column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]"
+)
 
 # %% [markdown]
 # ## Derivation of the equivalent MLP
@@ -123,11 +133,15 @@ print(f"W_E: {tuple(initial.w_e.shape[1:])}, column norms in [{float(norms.min()
 # %%
 w_e = initial.w_e.double()
 m_derived = torch.eye(cfg.n_features, dtype=torch.float64) - w_e.transpose(1, 2) @ w_e  # (K, n, n)
-x = sparse_uniform(cfg.function_samples, cfg.n_features, 1.0, make_generator(0, Stream.EVAL)).expand(cfg.seeds, -1, -1)
+x = sparse_uniform(
+    cfg.function_samples, cfg.n_features, 1.0, make_generator(0, Stream.EVAL)
+).expand(cfg.seeds, -1, -1)
 gap64 = equivalence.output_gap(initial, m_derived, x, torch.float64)
 gap32 = equivalence.output_gap(initial, m_derived, x, torch.float32)
 gap_wrong_sign = equivalence.output_gap(initial, -m_derived, x, torch.float64)
-print(f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e}; with -M instead: {gap_wrong_sign:.3f}")
+print(
+    f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e}; with -M instead: {gap_wrong_sign:.3f}"
+)
 
 # %% [markdown]
 # The recorded number is the float64 difference. The papers state no tolerance; we count
@@ -141,11 +155,12 @@ print(f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e}; with -M inst
 claims.record(
     id="equivalence.function_match",
     statement=f"For random weights, the residual model's output equals the mapped MLP's plus (I - M)x with M = I - W_E^T W_E (max abs difference in float64 over {cfg.function_samples} dense inputs and {cfg.seeds} seeds, tolerance {cfg.function_tolerance:.0e}).",
-    measured=gap64, error=None, holds=gap64 < cfg.function_tolerance,
+    measured=gap64,
+    error=None,
+    holds=gap64 < cfg.function_tolerance,
 )
 report.number("function_tolerance", cfg.function_tolerance), report.number("gap64", gap64)
-report.number("gap32", gap32), report.number("gap_wrong_sign", gap_wrong_sign);
-
+report.number("gap32", gap32), report.number("gap_wrong_sign", gap_wrong_sign)
 # %% [markdown]
 # The float64 difference is {glue:text}`gap64:.1e` and the float32 one
 # {glue:text}`gap32:.1e`, while the opposite sign, $-M$, misses by
@@ -157,19 +172,36 @@ report.number("gap32", gap32), report.number("gap_wrong_sign", gap_wrong_sign);
 # to float32 precision (we allow $10^{-5}$), with the same sign.
 
 # %%
-mapped_sweep = dataclasses.replace(experiments.chapter_sweep(cfg, (
-    experiments.CCInstance(seed=s, p=cfg.p, mixing="embedding", mixing_seed=cfg.embedding_seed) for s in range(cfg.seeds))), width=cfg.width)
+mapped_sweep = dataclasses.replace(
+    experiments.chapter_sweep(
+        cfg,
+        (
+            experiments.CCInstance(
+                seed=s, p=cfg.p, mixing="embedding", mixing_seed=cfg.embedding_seed
+            )
+            for s in range(cfg.seeds)
+        ),
+    ),
+    width=cfg.width,
+)
 mapped_task = experiments.build_mlp_task(mapped_sweep)
 m_library = mapped_task.scale[:, None, None] * mapped_task.mixing
-library_gap = max(float((m_library.double() - m_derived).abs().max()), float((initial.equivalent_mixing().double() - m_derived).abs().max()))
+library_gap = max(
+    float((m_library.double() - m_derived).abs().max()),
+    float((initial.equivalent_mixing().double() - m_derived).abs().max()),
+)
 same_embedding = torch.equal(m_library, initial.equivalent_mixing())
-print(f"library M vs derived M: {library_gap:.1e}; identical to the residual model's M: {same_embedding}")
+print(
+    f"library M vs derived M: {library_gap:.1e}; identical to the residual model's M: {same_embedding}"
+)
 
 # %%
 claims.record(
     id="equivalence.library_m",
     statement="The library's embedding-induced M (task of an embedding instance, and ResidualCC.equivalent_mixing) equals the derived I - W_E^T W_E, sign included (max abs difference, float32 storage).",
-    measured=library_gap, error=None, holds=library_gap < 1e-5 and same_embedding,
+    measured=library_gap,
+    error=None,
+    holds=library_gap < 1e-5 and same_embedding,
 )
 
 # %% [markdown]
@@ -198,41 +230,96 @@ claims.record(
 # %%
 stats = mixing.describe(m_derived[0])
 theory = equivalence.mixing_spectrum_theory(cfg.n_features, cfg.width)
-pool = equivalence.embedding_mixings(cfg.n_features, cfg.width, range(cfg.embedding_seed + 1, cfg.embedding_seed + 1 + cfg.histogram_embeddings))
-pool_stats, pool_eigs = [mixing.describe(m) for m in pool], torch.linalg.eigvalsh(pool)  # (H, n) eigenvalues
-spread = {name: float(np.std([getattr(s, name) for s in pool_stats], ddof=1)) for name in ("offdiag_std", "eig_min", "eig_max", "n_positive")}
+pool = equivalence.embedding_mixings(
+    cfg.n_features,
+    cfg.width,
+    range(cfg.embedding_seed + 1, cfg.embedding_seed + 1 + cfg.histogram_embeddings),
+)
+pool_stats, pool_eigs = (
+    [mixing.describe(m) for m in pool],
+    torch.linalg.eigvalsh(pool),
+)  # (H, n) eigenvalues
+spread = {
+    name: float(np.std([getattr(s, name) for s in pool_stats], ddof=1))
+    for name in ("offdiag_std", "eig_min", "eig_max", "n_positive")
+}
 print(stats, theory, spread, sep="\n")
 
 # %%
-claims.record(id="equivalence.m_offdiag_std",
+claims.record(
+    id="equivalence.m_offdiag_std",
     statement=f"The off-diagonal entries of M have standard deviation 1/sqrt(width) = {theory.offdiag_std:.4f} (within {cfg.z:g} times its spread over embeddings).",
-    measured=stats.offdiag_std, error=spread["offdiag_std"], holds=abs(stats.offdiag_std - theory.offdiag_std) <= cfg.z * spread["offdiag_std"])
+    measured=stats.offdiag_std,
+    error=spread["offdiag_std"],
+    holds=abs(stats.offdiag_std - theory.offdiag_std) <= cfg.z * spread["offdiag_std"],
+)
 diag_max = float(torch.diagonal(m_derived[0]).abs().max())
-claims.record(id="equivalence.m_diagonal",
+claims.record(
+    id="equivalence.m_diagonal",
     statement="The diagonal of M vanishes (largest |M_ii|; the embedding is normalised in float32, so below 1e-5 counts as zero).",
-    measured=diag_max, error=None, holds=diag_max < 1e-5)
+    measured=diag_max,
+    error=None,
+    holds=diag_max < 1e-5,
+)
 
 # %%
-claims.record(id="equivalence.m_eig_min",
+claims.record(
+    id="equivalence.m_eig_min",
     statement=f"The smallest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_min:.3f} (within {cfg.z:g} times its spread over embeddings).",
-    measured=stats.eig_min, error=spread["eig_min"], holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"])
-claims.record(id="equivalence.m_eig_max",
+    measured=stats.eig_min,
+    error=spread["eig_min"],
+    holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"],
+)
+claims.record(
+    id="equivalence.m_eig_max",
     statement=f"The largest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_max:.3f} (within {cfg.z:g} times its spread over embeddings).",
-    measured=stats.eig_max, error=spread["eig_max"], holds=abs(stats.eig_max - theory.eig_max) <= cfg.z * spread["eig_max"])
-claims.record(id="equivalence.m_positive_eigenvalues",
+    measured=stats.eig_max,
+    error=spread["eig_max"],
+    holds=abs(stats.eig_max - theory.eig_max) <= cfg.z * spread["eig_max"],
+)
+claims.record(
+    id="equivalence.m_positive_eigenvalues",
     statement=f"M has more positive than negative eigenvalues: Marchenko-Pastur predicts {theory.n_positive:.1f} of {cfg.n_features} (count within {cfg.z:g} times its spread over embeddings).",
-    measured=stats.n_positive, error=spread["n_positive"], holds=stats.n_positive > cfg.n_features / 2 and abs(stats.n_positive - theory.n_positive) <= cfg.z * max(spread["n_positive"], 0.5))  # a count: allow half an eigenvalue
+    measured=stats.n_positive,
+    error=spread["n_positive"],
+    holds=stats.n_positive > cfg.n_features / 2
+    and abs(stats.n_positive - theory.n_positive) <= cfg.z * max(spread["n_positive"], 0.5),
+)  # a count: allow half an eigenvalue
 
 # %%
 grid = np.linspace(theory.eig_min - 0.05, theory.eig_max + 0.05, 400)
 fig, ax = plotting.figure()
-ax.hist(pool_eigs.flatten().numpy(), bins=40, density=True, alpha=0.5, label=f"{cfg.histogram_embeddings} embeddings")
-ax.plot(grid, equivalence.marchenko_pastur_density(1 - grid, cfg.n_features / cfg.width), color="k", label="Marchenko-Pastur")
-ax.plot(torch.linalg.eigvalsh(m_derived[0]).numpy(), np.zeros(cfg.n_features), "|", ms=12, color=plotting.PALETTE[5], label="this chapter's M")
-ax.axvline(0, color="k", lw=0.8, ls=":"); ax.set_xlabel("eigenvalue of $M$"); ax.set_ylabel("density"); ax.legend()
+ax.hist(
+    pool_eigs.flatten().numpy(),
+    bins=40,
+    density=True,
+    alpha=0.5,
+    label=f"{cfg.histogram_embeddings} embeddings",
+)
+ax.plot(
+    grid,
+    equivalence.marchenko_pastur_density(1 - grid, cfg.n_features / cfg.width),
+    color="k",
+    label="Marchenko-Pastur",
+)
+ax.plot(
+    torch.linalg.eigvalsh(m_derived[0]).numpy(),
+    np.zeros(cfg.n_features),
+    "|",
+    ms=12,
+    color=plotting.PALETTE[5],
+    label="this chapter's M",
+)
+ax.axvline(0, color="k", lw=0.8, ls=":")
+ax.set_xlabel("eigenvalue of $M$")
+ax.set_ylabel("density")
+ax.legend()
 report.figure("fig-m-spectrum", fig)
 for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
-    report.number(f"m_{name}", getattr(stats, name)), report.number(f"theory_{name}", getattr(theory, name))
+    (
+        report.number(f"m_{name}", getattr(stats, name)),
+        report.number(f"theory_{name}", getattr(theory, name)),
+    )
 
 # %% [markdown]
 # ```{glue:figure} fig-m-spectrum
@@ -286,11 +373,18 @@ for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
 
 # %%
 residual_result = experiments.run_residual_sweep(residual_sweep, Cache())
-mapped_result = experiments.run_mlp_sweep(mapped_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP from mapped init")
+mapped_result = experiments.run_mlp_sweep(
+    mapped_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP from mapped init"
+)
 residual_model = experiments.load_residual(residual_sweep, residual_result)
 mapped_model = experiments.load_mlp(mapped_result)
-boosted_sweep = dataclasses.replace(mapped_sweep, train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))))
-boosted_result = experiments.run_mlp_sweep(boosted_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP, lr x sqrt(w/n)")
+boosted_sweep = dataclasses.replace(
+    mapped_sweep,
+    train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))),
+)
+boosted_result = experiments.run_mlp_sweep(
+    boosted_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP, lr x sqrt(w/n)"
+)
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
 print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
 
@@ -303,40 +397,105 @@ print(f"after training the map still holds: max |difference| {trained_gap:.1e} (
 # the naive loss of these labels (the closed form of {ref}`naive-baseline`).
 
 # %%
-residual_loss = evaluation.loss_per_feature(residual_model, experiments.residual_task(residual_sweep), cfg.p, cfg.eval_samples)
-mapped_loss = evaluation.loss_per_feature(mapped_model, experiments.trained_task(mapped_sweep, mapped_result), cfg.p, cfg.eval_samples)
-boosted_loss = evaluation.loss_per_feature(experiments.load_mlp(boosted_result), experiments.trained_task(boosted_sweep, boosted_result), cfg.p, cfg.eval_samples)
+residual_loss = evaluation.loss_per_feature(
+    residual_model, experiments.residual_task(residual_sweep), cfg.p, cfg.eval_samples
+)
+mapped_loss = evaluation.loss_per_feature(
+    mapped_model, experiments.trained_task(mapped_sweep, mapped_result), cfg.p, cfg.eval_samples
+)
+boosted_loss = evaluation.loss_per_feature(
+    experiments.load_mlp(boosted_result),
+    experiments.trained_task(boosted_sweep, boosted_result),
+    cfg.p,
+    cfg.eval_samples,
+)
 match, match_err = equivalence.unpaired_difference(residual_loss.mean, mapped_loss.mean)
 paired, paired_err = equivalence.paired_difference(residual_loss.mean, mapped_loss.mean)
 naive = baselines.naive_loss_per_feature(m_library[0], cfg.n_features, range(cfg.n_neurons))
-print("residual L/p:", residual_loss.mean.numpy().round(5), "\nmapped MLP L/p:", mapped_loss.mean.numpy().round(5), "\nboosted lr:", boosted_loss.mean.numpy().round(5), f"\nnaive {naive:.4f}; eval stderr ~{float(residual_loss.stderr.mean()):.5f}")
+print(
+    "residual L/p:",
+    residual_loss.mean.numpy().round(5),
+    "\nmapped MLP L/p:",
+    mapped_loss.mean.numpy().round(5),
+    "\nboosted lr:",
+    boosted_loss.mean.numpy().round(5),
+    f"\nnaive {naive:.4f}; eval stderr ~{float(residual_loss.stderr.mean()):.5f}",
+)
 
 # %%
-claims.record(id="equivalence.training_match",
+claims.record(
+    id="equivalence.training_match",
     statement=f"Trained directly, the residual model reaches the same loss per feature at p = {cfg.p} as the MLP trained on ReLU(x) + Mx from the mapped initialisation (difference of seed means, residual minus MLP, within {cfg.z:g} Welch standard errors over {cfg.seeds} seeds each).",
-    measured=match, error=match_err, holds=abs(match) <= cfg.z * match_err)
+    measured=match,
+    error=match_err,
+    holds=abs(match) <= cfg.z * match_err,
+)
 
 # %%
 window = max(1, len(residual_result.losses) // 50)
 fig, (left, right) = plotting.figure(ncols=2)
-groups = (("residual model", residual_result, residual_loss, "-"), ("MLP from mapped init", mapped_result, mapped_loss, "--"), ("MLP, lr $\\times\\sqrt{w/n}$", boosted_result, boosted_loss, ":"))
+groups = (
+    ("residual model", residual_result, residual_loss, "-"),
+    ("MLP from mapped init", mapped_result, mapped_loss, "--"),
+    ("MLP, lr $\\times\\sqrt{w/n}$", boosted_result, boosted_loss, ":"),
+)
 for g, (label, result, loss, ls) in enumerate(groups):
-    plotting.loss_curves(left, result.losses / cfg.p, [label] + [None] * (cfg.seeds - 1), window=window, color=plotting.PALETTE[g], ls=ls)
-    right.plot(np.full(cfg.seeds, g - 0.1), loss.mean.numpy(), "o", color=plotting.PALETTE[g], alpha=0.6)
-    plotting.errorbars(right, [g + 0.1], [float(loss.mean.mean())], [cfg.z * float(loss.mean.std()) / np.sqrt(cfg.seeds)], color=plotting.PALETTE[g])
-plotting.reference_line(left, naive); left.set_xscale("log"); left.set_ylim(0.95 * float(residual_loss.mean.min()), 1.1 * naive); left.legend()
-right.set_xticks(range(3), ["residual", "MLP", "MLP, lr $\\times\\sqrt{w/n}$"]); right.set_ylabel(f"loss per feature at $p$ = {cfg.p:g}")
+    plotting.loss_curves(
+        left,
+        result.losses / cfg.p,
+        [label] + [None] * (cfg.seeds - 1),
+        window=window,
+        color=plotting.PALETTE[g],
+        ls=ls,
+    )
+    right.plot(
+        np.full(cfg.seeds, g - 0.1), loss.mean.numpy(), "o", color=plotting.PALETTE[g], alpha=0.6
+    )
+    plotting.errorbars(
+        right,
+        [g + 0.1],
+        [float(loss.mean.mean())],
+        [cfg.z * float(loss.mean.std()) / np.sqrt(cfg.seeds)],
+        color=plotting.PALETTE[g],
+    )
+plotting.reference_line(left, naive)
+left.set_xscale("log")
+left.set_ylim(0.95 * float(residual_loss.mean.min()), 1.1 * naive)
+left.legend()
+right.set_xticks(range(3), ["residual", "MLP", "MLP, lr $\\times\\sqrt{w/n}$"])
+right.set_ylabel(f"loss per feature at $p$ = {cfg.p:g}")
 report.figure("fig-training-match", fig)
 
 # %%
-for name, value in (("match", match), ("match_err", match_err), ("paired", paired), ("paired_err", paired_err), ("naive", naive), ("trained_gap", trained_gap)):
+for name, value in (
+    ("match", match),
+    ("match_err", match_err),
+    ("paired", paired),
+    ("paired_err", paired_err),
+    ("naive", naive),
+    ("trained_gap", trained_gap),
+):
     report.number(name, value)
-report.number("residual_mean", residual_loss.mean.mean()), report.number("mapped_mean", mapped_loss.mean.mean())
-report.number("boosted_mean", boosted_loss.mean.mean()), report.number("boost", np.sqrt(cfg.width / cfg.n_features))
+(
+    report.number("residual_mean", residual_loss.mean.mean()),
+    report.number("mapped_mean", mapped_loss.mean.mean()),
+)
+(
+    report.number("boosted_mean", boosted_loss.mean.mean()),
+    report.number("boost", np.sqrt(cfg.width / cfg.n_features)),
+)
 boosted, boosted_err = equivalence.unpaired_difference(residual_loss.mean, boosted_loss.mean)
-report.number("boosted_diff", boosted), report.number("boosted_err", boosted_err), report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
-report.text("match_verdict", "within the seed spread, as the equivalence predicts" if abs(match) <= cfg.z * match_err else f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings");
-
+(
+    report.number("boosted_diff", boosted),
+    report.number("boosted_err", boosted_err),
+    report.number("match_pct", 100 * match / float(mapped_loss.mean.mean())),
+)
+report.text(
+    "match_verdict",
+    "within the seed spread, as the equivalence predicts"
+    if abs(match) <= cfg.z * match_err
+    else f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings",
+)
 # %% [markdown]
 # ```{glue:figure} fig-training-match
 # :name: fig-training-match
@@ -386,36 +545,83 @@ report.text("match_verdict", "within the seed spread, as the equivalence predict
 # **Criterion:** the sign matters if the mean paired difference exceeds `z` standard errors.
 
 # %%
-sign_sweep = dataclasses.replace(experiments.chapter_sweep(cfg, (
-    experiments.CCInstance(seed=s, p=cfg.p, mixing="embedding", mixing_seed=cfg.embedding_seed, sign=sign)
-    for sign in (1, -1) for s in range(cfg.sign_seeds))), width=cfg.width)
+sign_sweep = dataclasses.replace(
+    experiments.chapter_sweep(
+        cfg,
+        (
+            experiments.CCInstance(
+                seed=s, p=cfg.p, mixing="embedding", mixing_seed=cfg.embedding_seed, sign=sign
+            )
+            for sign in (1, -1)
+            for s in range(cfg.sign_seeds)
+        ),
+    ),
+    width=cfg.width,
+)
 sign_result = experiments.run_mlp_sweep(sign_sweep, Cache(), description="MLP on +M and -M")
-sign_loss = evaluation.loss_per_feature(experiments.load_mlp(sign_result), experiments.trained_task(sign_sweep, sign_result), cfg.p, cfg.eval_samples)
+sign_loss = evaluation.loss_per_feature(
+    experiments.load_mlp(sign_result),
+    experiments.trained_task(sign_sweep, sign_result),
+    cfg.p,
+    cfg.eval_samples,
+)
 plus, minus = sign_loss.mean[: cfg.sign_seeds], sign_loss.mean[cfg.sign_seeds :]
 sign_diff, sign_err = equivalence.paired_difference(minus, plus)
 print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 
 # %%
-claims.record(id="equivalence.opposite_sign",
+claims.record(
+    id="equivalence.opposite_sign",
     statement=f"The sign of M matters: MLPs trained on -M reach a different loss per feature at p = {cfg.p} than on +M (mean paired difference, -M minus +M, over {cfg.sign_seeds} seeds; resolved if beyond {cfg.z:g} standard errors).",
-    measured=sign_diff, error=sign_err, holds=abs(sign_diff) > cfg.z * sign_err)
+    measured=sign_diff,
+    error=sign_err,
+    holds=abs(sign_diff) > cfg.z * sign_err,
+)
 
 # %%
 fig, (left, right) = plotting.figure(ncols=2)
-plotting.loss_curves(left, sign_result.losses[:, : cfg.sign_seeds] / cfg.p, ["$+M$"] + [None] * (cfg.sign_seeds - 1), window=window, color=plotting.PALETTE[0])
-plotting.loss_curves(left, sign_result.losses[:, cfg.sign_seeds :] / cfg.p, ["$-M$"] + [None] * (cfg.sign_seeds - 1), window=window, color=plotting.PALETTE[5], ls="--")
-plotting.reference_line(left, naive); left.set_xscale("log"); left.set_ylim(0.95 * float(sign_loss.mean.min()), 1.1 * naive); left.legend()
-right.plot(range(cfg.sign_seeds), (minus - plus).numpy(), "o", color=plotting.PALETTE[5], label="seed")
-right.axhline(sign_diff, color="k", lw=1.2, label="mean"); right.axhspan(sign_diff - cfg.z * sign_err, sign_diff + cfg.z * sign_err, color="k", alpha=0.15, lw=0)
-right.axhline(0, color=plotting.NAIVE_COLOR, ls="--", lw=1); right.set_xlabel("seed"); right.set_ylabel("$L/p$ on $-M$ minus $L/p$ on $+M$"); right.legend()
+plotting.loss_curves(
+    left,
+    sign_result.losses[:, : cfg.sign_seeds] / cfg.p,
+    ["$+M$"] + [None] * (cfg.sign_seeds - 1),
+    window=window,
+    color=plotting.PALETTE[0],
+)
+plotting.loss_curves(
+    left,
+    sign_result.losses[:, cfg.sign_seeds :] / cfg.p,
+    ["$-M$"] + [None] * (cfg.sign_seeds - 1),
+    window=window,
+    color=plotting.PALETTE[5],
+    ls="--",
+)
+plotting.reference_line(left, naive)
+left.set_xscale("log")
+left.set_ylim(0.95 * float(sign_loss.mean.min()), 1.1 * naive)
+left.legend()
+right.plot(
+    range(cfg.sign_seeds), (minus - plus).numpy(), "o", color=plotting.PALETTE[5], label="seed"
+)
+right.axhline(sign_diff, color="k", lw=1.2, label="mean")
+right.axhspan(
+    sign_diff - cfg.z * sign_err, sign_diff + cfg.z * sign_err, color="k", alpha=0.15, lw=0
+)
+right.axhline(0, color=plotting.NAIVE_COLOR, ls="--", lw=1)
+right.set_xlabel("seed")
+right.set_ylabel("$L/p$ on $-M$ minus $L/p$ on $+M$")
+right.legend()
 report.figure("fig-sign", fig)
 
 # %%
 report.number("plus_mean", plus.mean()), report.number("minus_mean", minus.mean())
 report.number("sign_diff", sign_diff), report.number("sign_err", sign_err)
 better = "the negative sign, -M," if sign_diff < 0 else "the derived sign, +M,"
-report.text("sign_verdict", f"the difference is resolved, and {better} gives the lower loss" if abs(sign_diff) > cfg.z * sign_err else f"the difference is within {cfg.z:g} standard errors, so at these settings the sign makes no detectable difference");
-
+report.text(
+    "sign_verdict",
+    f"the difference is resolved, and {better} gives the lower loss"
+    if abs(sign_diff) > cfg.z * sign_err
+    else f"the difference is within {cfg.z:g} standard errors, so at these settings the sign makes no detectable difference",
+)
 # %% [markdown]
 # ```{glue:figure} fig-sign
 # :name: fig-sign

@@ -11,32 +11,33 @@
 # returns to the naive loss once it is fine-tuned on clean labels.**
 
 # %% tags=["parameters"]
-profile = None            # smoke | quick | paper; None: paper on a GPU, quick on a CPU
-p = None                  # feature probability during training and in the sigma sweep, in (0, 1]
-n_features = None         # number of input features n
-n_neurons = None          # number of ReLU neurons d
-sigma = None              # std of the Gaussian M in the p-profile figure (initial value when learned)
-seeds = None              # training seeds per condition of the p-profile figure and the transplant
-sigma_max = None          # largest sigma of the sigma sweep (the grid starts at 0)
-sigma_points = None       # number of equally spaced sigma values, at least 5
-sigma_seeds = None        # training seeds per sigma and kind in the sigma sweep
-vary_matrix = None        # true: seed s also draws its own unit matrix U; false: one U for all seeds
-steps = None              # training steps before the non-empty scaling, at least 1
-batch_size = None         # samples per batch
-lr = None                 # peak learning rate of the cosine schedule
-weight_decay = None       # AdamW weight decay
-nonempty_steps = None     # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
-transplant_mixing = None  # M of the models fine-tuned on clean labels: gaussian | symmetric | embedding
-finetune_steps = None     # fine-tuning steps on clean labels (fresh optimiser, new cosine schedule)
-p_points = None           # points of the log grid of evaluation p, from 1e-3 to 1
-eval_samples = None       # evaluation samples per number of active features
-bootstrap = None          # bootstrap resamples of the seeds in the sigma analysis
-fit_points = None         # grid points on each side of the lowest one in the parabola fit
-tolerance = None          # relative margin over the naive loss that counts as beating it
-z = None                  # standard errors by which a margin must clear the tolerance
+profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
+p = None  # feature probability during training and in the sigma sweep, in (0, 1]
+n_features = None  # number of input features n
+n_neurons = None  # number of ReLU neurons d
+sigma = None  # std of the Gaussian M in the p-profile figure (initial value when learned)
+seeds = None  # training seeds per condition of the p-profile figure and the transplant
+sigma_max = None  # largest sigma of the sigma sweep (the grid starts at 0)
+sigma_points = None  # number of equally spaced sigma values, at least 5
+sigma_seeds = None  # training seeds per sigma and kind in the sigma sweep
+vary_matrix = None  # true: seed s also draws its own unit matrix U; false: one U for all seeds
+steps = None  # training steps before the non-empty scaling, at least 1
+batch_size = None  # samples per batch
+lr = None  # peak learning rate of the cosine schedule
+weight_decay = None  # AdamW weight decay
+nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
+transplant_mixing = None  # M of the models fine-tuned on clean labels: gaussian|symmetric|embedding
+finetune_steps = None  # fine-tuning steps on clean labels (fresh optimiser, new cosine schedule)
+p_points = None  # points of the log grid of evaluation p, from 1e-3 to 1
+eval_samples = None  # evaluation samples per number of active features
+bootstrap = None  # bootstrap resamples of the seeds in the sigma analysis
+fit_points = None  # grid points on each side of the lowest one in the parabola fit
+tolerance = None  # relative margin over the naive loss that counts as beating it
+z = None  # standard errors by which a margin must clear the tolerance
 
 # %%
 import numpy as np
+
 import cclib
 from cclib import analysis, baselines, evaluation, experiments, plotting, report
 from cclib.cache import Cache
@@ -44,7 +45,9 @@ from cclib.models import MLP
 
 cfg = cclib.configure("mixing", globals())
 claims = cclib.ClaimRecorder("mixing", cfg.profile)
-NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))  # 1/12 at n = 2d
+NAIVE = baselines.naive_loss_per_feature(
+    None, cfg.n_features, range(cfg.n_neurons)
+)  # 1/12 at n = 2d
 
 # %% [markdown]
 # ## Four kinds of labels
@@ -87,11 +90,15 @@ conditions = {
     "symmetric": dict(mixing="symmetric", sigma=cfg.sigma),
     "symmetric, learned σ": dict(mixing="symmetric", sigma=cfg.sigma, learn_sigma=True),
 }
-left = experiments.grid_sweep(cfg, [dict(p=cfg.p, **c) for c in conditions.values()], cfg.seeds, cfg.vary_matrix)
+left = experiments.grid_sweep(
+    cfg, [dict(p=cfg.p, **c) for c in conditions.values()], cfg.seeds, cfg.vary_matrix
+)
 left_result = experiments.run_mlp_sweep(left, Cache(), description="mixing: conditions")
-left_models, left_task = experiments.load_mlp(left_result), experiments.trained_task(left, left_result)
-report.number("sigma_fixed", cfg.sigma);
-
+left_models, left_task = (
+    experiments.load_mlp(left_result),
+    experiments.trained_task(left, left_result),
+)
+report.number("sigma_fixed", cfg.sigma)
 # %% [markdown]
 # All {glue:text}`left_instances:.0f` models (conditions × seeds) train together as one batched
 # model with the settings of appendix B ({glue:text}`train_steps:.0f` steps of
@@ -103,27 +110,57 @@ report.number("sigma_fixed", cfg.sigma);
 
 # %%
 p_grid = np.union1d(np.logspace(-3, 0, cfg.p_points), [cfg.p])
-strata = evaluation.strata_losses(left_models, left_task, evaluation.relevant_counts(cfg.n_features, p_grid), cfg.eval_samples)
+strata = evaluation.strata_losses(
+    left_models, left_task, evaluation.relevant_counts(cfg.n_features, p_grid), cfg.eval_samples
+)
 curves = strata.loss_per_feature(p_grid)  # (K, P)
 at_p = strata.loss_per_feature(cfg.p)  # (K,)
 shape = (len(conditions), cfg.seeds)
 scales = left_result.task_state["scale"].reshape(shape).numpy()
-report.number("left_instances", len(left.instances)), report.number("train_steps", left.horizons()[0]), report.number("train_batch", cfg.batch_size);
-
+(
+    report.number("left_instances", len(left.instances)),
+    report.number("train_steps", left.horizons()[0]),
+    report.number("train_batch", cfg.batch_size),
+)
 # %%
 mixings = left_task.scale.detach()[:, None, None] * left_task.mixing
-naive_own = np.array([baselines.naive_loss_per_feature(m, cfg.n_features, baselines.naive_features(m, cfg.n_features, cfg.n_neurons)) for m in mixings])
-margin, margin_err = analysis.seed_mean(1 - at_p.mean.numpy().reshape(shape) / NAIVE, at_p.stderr.numpy().reshape(shape) / NAIVE)
-own, own_err = analysis.seed_mean(1 - at_p.mean.numpy().reshape(shape) / naive_own.reshape(shape), at_p.stderr.numpy().reshape(shape) / naive_own.reshape(shape))
+naive_own = np.array(
+    [
+        baselines.naive_loss_per_feature(
+            m, cfg.n_features, baselines.naive_features(m, cfg.n_features, cfg.n_neurons)
+        )
+        for m in mixings
+    ]
+)
+margin, margin_err = analysis.seed_mean(
+    1 - at_p.mean.numpy().reshape(shape) / NAIVE, at_p.stderr.numpy().reshape(shape) / NAIVE
+)
+own, own_err = analysis.seed_mean(
+    1 - at_p.mean.numpy().reshape(shape) / naive_own.reshape(shape),
+    at_p.stderr.numpy().reshape(shape) / naive_own.reshape(shape),
+)
 
 # %%
 fig, ax = plotting.figure(width=7.5, height=4.4)
-mean, per_seed = curves.mean.numpy().reshape(*shape, -1).mean(1), curves.mean.numpy().reshape(*shape, -1)
+mean, per_seed = (
+    curves.mean.numpy().reshape(*shape, -1).mean(1),
+    curves.mean.numpy().reshape(*shape, -1),
+)
 plotting.lines_with_bands(ax, p_grid, mean, per_seed.min(1), per_seed.max(1), list(conditions))
-ax.hlines(naive_own.reshape(shape).mean(1), p_grid[0], p_grid[-1], colors=plotting.PALETTE[: len(conditions)], ls=":", lw=1)
-plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)"); ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
-plotting.log_p_axis(ax, "evaluation feature probability $p$"); ax.set_ylabel("loss per feature $L/p$")
-ax.set_ylim(0.5 * NAIVE, 1.6 * NAIVE); ax.legend(fontsize=8, ncol=2)
+ax.hlines(
+    naive_own.reshape(shape).mean(1),
+    p_grid[0],
+    p_grid[-1],
+    colors=plotting.PALETTE[: len(conditions)],
+    ls=":",
+    lw=1,
+)
+plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")
+ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
+plotting.log_p_axis(ax, "evaluation feature probability $p$")
+ax.set_ylabel("loss per feature $L/p$")
+ax.set_ylim(0.5 * NAIVE, 1.6 * NAIVE)
+ax.legend(fontsize=8, ncol=2)
 report.figure("fig-mixing-p-profile", fig)
 
 # %% [markdown]
@@ -144,15 +181,23 @@ report.figure("fig-mixing-p-profile", fig)
 # %%
 report.number("p_train", cfg.p)
 for c, name in enumerate(conditions):
-    print(f"{name:22s} L/p {at_p.mean.numpy().reshape(shape)[c].mean():.4f}   vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}"
-          f"   own naive {naive_own.reshape(shape)[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}   final σ {np.round(scales[c], 4)}")
+    print(
+        f"{name:22s} L/p {at_p.mean.numpy().reshape(shape)[c].mean():.4f}   vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}"
+        f"   own naive {naive_own.reshape(shape)[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}   final σ {np.round(scales[c], 4)}"
+    )
 
 # %%
 learned = {k: scales[list(conditions).index(f"{k}, learned σ")] for k in ("gaussian", "symmetric")}
-report.number("learned_sym", learned["symmetric"].mean()), report.number("learned_asym", learned["gaussian"].mean())
-report.number("margin_learned_sym_pct", 100 * margin[list(conditions).index("symmetric, learned σ")])
-report.number("margin_learned_asym_pct", 100 * margin[list(conditions).index("gaussian, learned σ")]);
-
+(
+    report.number("learned_sym", learned["symmetric"].mean()),
+    report.number("learned_asym", learned["gaussian"].mean()),
+)
+report.number(
+    "margin_learned_sym_pct", 100 * margin[list(conditions).index("symmetric, learned σ")]
+)
+report.number(
+    "margin_learned_asym_pct", 100 * margin[list(conditions).index("gaussian, learned σ")]
+)
 # %% [markdown]
 # **Learning $\sigma$.** A trained scale is free to move wherever the loss is lowest for the
 # model as it is while training. Starting from {glue:text}`sigma_fixed:.3f`, the symmetric
@@ -175,24 +220,36 @@ report.number("margin_learned_asym_pct", 100 * margin[list(conditions).index("ga
 # %%
 low = p_grid <= cfg.p
 clean_margin = 1 - curves.mean.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
-clean_curve, clean_err = analysis.seed_mean(clean_margin.T, curves.stderr.numpy().reshape(*shape, -1)[0][:, low].T / NAIVE)
+clean_curve, clean_err = analysis.seed_mean(
+    clean_margin.T, curves.stderr.numpy().reshape(*shape, -1)[0][:, low].T / NAIVE
+)
 worst = int(np.argmax(clean_curve))
 claims.record(
     id="mixing.clean_matches_naive",
     statement=f"With M = 0 the model does not beat the naive loss 1/12 at any evaluation p up to {cfg.p} (largest relative margin over the grid, at p = {p_grid[low][worst]:.2g}).",
-    measured=clean_curve[worst], error=clean_err[worst], holds=bool(clean_curve[worst] - cfg.z * clean_err[worst] <= cfg.tolerance),
+    measured=clean_curve[worst],
+    error=clean_err[worst],
+    holds=bool(clean_curve[worst] - cfg.z * clean_err[worst] <= cfg.tolerance),
 )
-report.number("tolerance_pct", 100 * cfg.tolerance), report.number("z_value", cfg.z);
-
+report.number("tolerance_pct", 100 * cfg.tolerance), report.number("z_value", cfg.z)
 # %%
-for claim_id, name in [("embedding", "embedding"), ("asymmetric", "gaussian"), ("symmetric", "symmetric")]:
+for claim_id, name in [
+    ("embedding", "embedding"),
+    ("asymmetric", "gaussian"),
+    ("symmetric", "symmetric"),
+]:
     c = list(conditions).index(name)
     claims.record(
         id=f"mixing.{claim_id}_beats_naive",
         statement=f"Trained and evaluated at p = {cfg.p}, the {name} model{'' if name == 'embedding' else f' (σ = {cfg.sigma} fixed)'} beats the flat naive loss 1/12 (relative margin; its margin over its own naive loss is {own[c]:+.1%}).",
-        measured=margin[c], error=margin_err[c], holds=bool(margin[c] - cfg.z * margin_err[c] > cfg.tolerance),
+        measured=margin[c],
+        error=margin_err[c],
+        holds=bool(margin[c] - cfg.z * margin_err[c] > cfg.tolerance),
     )
-    report.number(f"margin_{claim_id}_pct", 100 * margin[c]), report.number(f"own_{claim_id}_pct", 100 * own[c])
+    (
+        report.number(f"margin_{claim_id}_pct", 100 * margin[c]),
+        report.number(f"own_{claim_id}_pct", 100 * own[c]),
+    )
 
 # %% [markdown]
 # ## Loss against the size of $M$
@@ -206,12 +263,24 @@ for claim_id, name in [("embedding", "embedding"), ("asymmetric", "gaussian"), (
 # %%
 sigmas = np.linspace(0, cfg.sigma_max, cfg.sigma_points)
 kinds = ["symmetric", "gaussian"]
-right = experiments.grid_sweep(cfg, [dict(p=cfg.p, mixing=k, sigma=float(s)) for k in kinds for s in sigmas], cfg.sigma_seeds, cfg.vary_matrix)
+right = experiments.grid_sweep(
+    cfg,
+    [dict(p=cfg.p, mixing=k, sigma=float(s)) for k in kinds for s in sigmas],
+    cfg.sigma_seeds,
+    cfg.vary_matrix,
+)
 right_result = experiments.run_mlp_sweep(right, Cache(), description="mixing: sigma sweep")
-right_models, right_task = experiments.load_mlp(right_result), experiments.trained_task(right, right_result)
+right_models, right_task = (
+    experiments.load_mlp(right_result),
+    experiments.trained_task(right, right_result),
+)
 sweep_loss = evaluation.loss_per_feature(right_models, right_task, cfg.p, cfg.eval_samples)
-sweep_mean = sweep_loss.mean.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)  # (kind, seed, sigma)
-sweep_err = sweep_loss.stderr.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)
+sweep_mean = (
+    sweep_loss.mean.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)
+)  # (kind, seed, sigma)
+sweep_err = (
+    sweep_loss.stderr.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)
+)
 
 # %% [markdown]
 # **Finding the optimum.** For each kind we average the seeds' curves, take the lowest grid
@@ -222,20 +291,32 @@ sweep_err = sweep_loss.stderr.numpy().reshape(len(kinds), len(sigmas), cfg.sigma
 # over seeds and matrices (`cclib.analysis`). With few seeds this bootstrap is coarse.
 
 # %%
-optima = {k: analysis.optimum(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap) for i, k in enumerate(kinds)}
-shapes = {k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap) for i, k in enumerate(kinds)}
+optima = {
+    k: analysis.optimum(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
+    for i, k in enumerate(kinds)
+}
+shapes = {
+    k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
+    for i, k in enumerate(kinds)
+}
 for k in kinds:
-    print(f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}, L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f}, "
-          f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}, rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}")
+    print(
+        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}, L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f}, "
+        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}, rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}"
+    )
 
 # %%
 fig, ax = plotting.figure(width=7.0)
-plotting.lines_with_bands(ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3)
-for k, color in zip(kinds, plotting.PALETTE):
+plotting.lines_with_bands(
+    ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3
+)
+for k, color in zip(kinds, plotting.PALETTE, strict=False):
     ax.plot(optima[k].sigma, optima[k].loss, "*", color=color, ms=12)
     ax.errorbar(optima[k].sigma, optima[k].loss, xerr=optima[k].sigma_err, color=color, capsize=3)
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")
-ax.set_xlabel(r"scale $\sigma$ of the mixing matrix"); ax.set_ylabel(f"loss per feature at $p$ = {cfg.p}"); ax.legend()
+ax.set_xlabel(r"scale $\sigma$ of the mixing matrix")
+ax.set_ylabel(f"loss per feature at $p$ = {cfg.p}")
+ax.legend()
 report.figure("fig-mixing-sigma", fig)
 
 # %% [markdown]
@@ -260,26 +341,43 @@ report.figure("fig-mixing-sigma", fig)
 SIGMA_TURN_PAPER = 0.03  # paper 000, section 3: the loss falls with sigma up to about 0.03
 for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
     o = optima[k]
-    claims.record(id=f"mixing.sigma_optimum_{name}", measured=o.sigma, error=o.sigma_err, paper=SIGMA_TURN_PAPER,
-                  holds=bool(cfg.z * o.sigma_err < o.sigma < cfg.sigma_max - cfg.z * o.sigma_err),
-                  statement=f"At p = {cfg.p} the loss of the {name} Gaussian M has an interior minimum in σ (parabola vertex of the seed-mean curve; bootstrap over seeds; the paper reads the turn at about 0.03).")
+    claims.record(
+        id=f"mixing.sigma_optimum_{name}",
+        measured=o.sigma,
+        error=o.sigma_err,
+        paper=SIGMA_TURN_PAPER,
+        holds=bool(cfg.z * o.sigma_err < o.sigma < cfg.sigma_max - cfg.z * o.sigma_err),
+        statement=f"At p = {cfg.p} the loss of the {name} Gaussian M has an interior minimum in σ (parabola vertex of the seed-mean curve; bootstrap over seeds; the paper reads the turn at about 0.03).",
+    )
     rel, rel_err = 1 - o.loss / NAIVE, o.loss_err / NAIVE
-    claims.record(id=f"mixing.min_loss_{name}", measured=o.loss, error=o.loss_err, holds=bool(rel - cfg.z * rel_err > cfg.tolerance),
-                  statement=f"The minimal loss per feature over σ ({name}) beats the naive 1/12 (here by {rel:.1%}).")
+    claims.record(
+        id=f"mixing.min_loss_{name}",
+        measured=o.loss,
+        error=o.loss_err,
+        holds=bool(rel - cfg.z * rel_err > cfg.tolerance),
+        statement=f"The minimal loss per feature over σ ({name}) beats the naive 1/12 (here by {rel:.1%}).",
+    )
     report.number(f"sigma_opt_{name}", o.sigma), report.number(f"sigma_opt_{name}_err", o.sigma_err)
     report.number(f"loss_min_{name}", o.loss), report.number(f"loss_min_{name}_err", o.loss_err)
 
 # %%
-parts = [(getattr(shapes[k], f), getattr(shapes[k], f + "_err")) for k in kinds for f in ("fall", "rise")]
+parts = [
+    (getattr(shapes[k], f), getattr(shapes[k], f + "_err")) for k in kinds for f in ("fall", "rise")
+]
 smallest = min(parts, key=lambda part: part[0] / max(part[1], 1e-12))
 claims.record(
-    id="mixing.loss_falls_then_rises", measured=smallest[0], error=smallest[1],
+    id="mixing.loss_falls_then_rises",
+    measured=smallest[0],
+    error=smallest[1],
     holds=all(shapes[k].holds(cfg.z) for k in kinds),
     statement="For both kinds the loss falls from σ = 0 to its minimum and rises again by σ_max (the least significant of the four changes, in loss per feature).",
 )
-report.number("sigma_points", cfg.sigma_points), report.number("sigma_max", cfg.sigma_max), report.number("sigma_seeds", cfg.sigma_seeds)
-report.number("fit_points", cfg.fit_points), report.number("bootstrap", cfg.bootstrap);
-
+(
+    report.number("sigma_points", cfg.sigma_points),
+    report.number("sigma_max", cfg.sigma_max),
+    report.number("sigma_seeds", cfg.sigma_seeds),
+)
+report.number("fit_points", cfg.fit_points), report.number("bootstrap", cfg.bootstrap)
 # %% [markdown]
 # ## Transplant to clean labels
 #
@@ -293,26 +391,45 @@ report.number("fit_points", cfg.fit_points), report.number("bootstrap", cfg.boot
 # %%
 pick = [list(conditions).index(cfg.transplant_mixing) * cfg.seeds + s for s in range(cfg.seeds)]
 start = MLP(left_models.w_in[pick].clone(), left_models.w_out[pick].clone())
-clean_sweep = experiments.grid_sweep(cfg, [dict(p=cfg.p, mixing="clean")], cfg.seeds, seed_offset=1000, steps=cfg.finetune_steps)
-tuned = experiments.run_mlp_sweep(clean_sweep, Cache(), initial=start, description="mixing: transplant")
+clean_sweep = experiments.grid_sweep(
+    cfg, [dict(p=cfg.p, mixing="clean")], cfg.seeds, seed_offset=1000, steps=cfg.finetune_steps
+)
+tuned = experiments.run_mlp_sweep(
+    clean_sweep, Cache(), initial=start, description="mixing: transplant"
+)
 tuned_models, tuned_task = experiments.load_mlp(tuned), experiments.trained_task(clean_sweep, tuned)
-report.text("transplant_name", cfg.transplant_mixing), report.number("finetune_steps", cfg.finetune_steps);
-
+(
+    report.text("transplant_name", cfg.transplant_mixing),
+    report.number("finetune_steps", cfg.finetune_steps),
+)
 # %%
-before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)  # mixing-trained model on clean labels
+before = evaluation.loss_per_feature(
+    start, tuned_task, cfg.p, cfg.eval_samples
+)  # mixing-trained model on clean labels
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
 gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
 jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
-print(f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12; after: {gap:+.2%} ± {gap_err:.2%}")
+print(
+    f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12; after: {gap:+.2%} ± {gap_err:.2%}"
+)
 
 # %%
 phase1, phase2 = left_result.losses[:, pick] / cfg.p, tuned.losses / cfg.p
 window = max(1, len(phase2) // 50)
 fig, ax = plotting.figure(width=7.0)
-plotting.joined_loss_curves(ax, [phase1, phase2], [f"seed {s}" for s in range(cfg.seeds)], window=window)
+plotting.joined_loss_curves(
+    ax, [phase1, phase2], [f"seed {s}" for s in range(cfg.seeds)], window=window
+)
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")
-ax.axhline(naive_own.reshape(shape)[list(conditions).index(cfg.transplant_mixing)].mean(), color=plotting.NAIVE_COLOR, ls=":", lw=1, label=f"naive, {cfg.transplant_mixing} labels")
-ax.set_ylim(0.6 * NAIVE, 1.6 * NAIVE); ax.legend(fontsize=8)
+ax.axhline(
+    naive_own.reshape(shape)[list(conditions).index(cfg.transplant_mixing)].mean(),
+    color=plotting.NAIVE_COLOR,
+    ls=":",
+    lw=1,
+    label=f"naive, {cfg.transplant_mixing} labels",
+)
+ax.set_ylim(0.6 * NAIVE, 1.6 * NAIVE)
+ax.legend(fontsize=8)
 report.figure("fig-mixing-transplant", fig)
 
 # %% [markdown]
@@ -337,7 +454,9 @@ report.figure("fig-mixing-transplant", fig)
 smoothed = np.abs(plotting.smooth(phase2.mean(1), window) / NAIVE - 1)
 inside = np.flatnonzero(smoothed <= cfg.tolerance)
 report.number("revert_step", inside[0] + window if inside.size else np.nan)
-report.number("revert_fraction_pct", 100 * (inside[0] + window) / len(phase2) if inside.size else np.nan)
+report.number(
+    "revert_fraction_pct", 100 * (inside[0] + window) / len(phase2) if inside.size else np.nan
+)
 
 # %% [markdown]
 # How fast? The seed-mean training loss (smoothed as in the figure) first comes within the
@@ -348,10 +467,16 @@ report.number("revert_fraction_pct", 100 * (inside[0] + window) / len(phase2) if
 claims.record(
     id="mixing.transplant_reverts",
     statement=f"After {cfg.finetune_steps} steps of fine-tuning on clean labels, models trained with {cfg.transplant_mixing} M are at the naive loss 1/12 within {cfg.tolerance:.0%} (relative distance, seed mean).",
-    measured=gap, error=gap_err, holds=bool(abs(gap) <= cfg.tolerance),
+    measured=gap,
+    error=gap_err,
+    holds=bool(abs(gap) <= cfg.tolerance),
 )
-report.number("clean_gap_pct", -100 * margin[0]), report.number("jump_pct", 100 * jump), report.number("gap_pct", 100 * gap), report.number("gap_err_pct", 100 * gap_err);
-
+(
+    report.number("clean_gap_pct", -100 * margin[0]),
+    report.number("jump_pct", 100 * jump),
+    report.number("gap_pct", 100 * gap),
+    report.number("gap_err_pct", 100 * gap_err),
+)
 # %% [markdown]
 # ## Summary
 #

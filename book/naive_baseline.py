@@ -10,25 +10,26 @@
 # mixing, training reaches the naive loss of 1/12 per feature, and does not beat it.**
 
 # %% tags=["parameters"]
-profile = None         # smoke | quick | paper; None: paper on a GPU, quick on a CPU
-p = None               # feature probability during training, in (0, 1]
-n_features = None      # number of input features n
-n_neurons = None       # number of ReLU neurons d
-mixing = None          # mixing matrix of the labels: clean | gaussian | symmetric | embedding
-sigma = None           # std of the Gaussian mixing matrix (gaussian/symmetric only), non-negative
-seeds = None           # number of training seeds
-steps = None           # training steps before the non-empty scaling, at least 1
-batch_size = None      # samples per batch
-lr = None              # peak learning rate of the cosine schedule
-weight_decay = None    # AdamW weight decay
+profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
+p = None  # feature probability during training, in (0, 1]
+n_features = None  # number of input features n
+n_neurons = None  # number of ReLU neurons d
+mixing = None  # mixing matrix of the labels: clean | gaussian | symmetric | embedding
+sigma = None  # std of the Gaussian mixing matrix (gaussian/symmetric only), non-negative
+seeds = None  # number of training seeds
+steps = None  # training steps before the non-empty scaling, at least 1
+batch_size = None  # samples per batch
+lr = None  # peak learning rate of the cosine schedule
+weight_decay = None  # AdamW weight decay
 nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
-eval_samples = None    # evaluation samples per number of active features
-mc_samples = None      # Monte Carlo samples for the naive baseline
-sigma_grid = None      # number of sigma values for the naive-with-mixing check, at least 2
-tolerance = None       # relative distance from the naive loss that still counts as a match
+eval_samples = None  # evaluation samples per number of active features
+mc_samples = None  # Monte Carlo samples for the naive baseline
+sigma_grid = None  # number of sigma values for the naive-with-mixing check, at least 2
+tolerance = None  # relative distance from the naive loss that still counts as a match
 
 # %%
 import numpy as np
+
 import cclib
 from cclib import analysis, baselines, evaluation, experiments, plotting, report
 from cclib.cache import Cache
@@ -78,19 +79,23 @@ claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
 naive_exact = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 clean_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, 1, p=cfg.p))
 naive_model = baselines.naive_mlp(cfg.n_features, cfg.n_neurons)
-naive_mc = evaluation.monte_carlo_loss_per_feature(naive_model, clean_task, cfg.p, cfg.mc_samples)[0]
+naive_mc = evaluation.monte_carlo_loss_per_feature(naive_model, clean_task, cfg.p, cfg.mc_samples)[
+    0
+]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
 # %%
 claims.record(
     id="naive.clean",
     statement=f"The naive model's loss per feature on clean labels is 1/12 (Monte Carlo at p = {cfg.p}).",
-    measured=naive_mc.mean, error=naive_mc.stderr, paper=0.0833,
-    holds=abs(naive_mc.mean - naive_exact) < 3 * naive_mc.stderr and round(naive_exact, 4) == 0.0833,
+    measured=naive_mc.mean,
+    error=naive_mc.stderr,
+    paper=0.0833,
+    holds=abs(naive_mc.mean - naive_exact) < 3 * naive_mc.stderr
+    and round(naive_exact, 4) == 0.0833,
 )
 report.number("naive_exact", naive_exact), report.number("naive_mc", naive_mc.mean)
-report.number("naive_mc_err", naive_mc.stderr);
-
+report.number("naive_mc_err", naive_mc.stderr)
 # %% [markdown]
 # The simulation gives {glue:text}`naive_mc:.4f` ± {glue:text}`naive_mc_err:.4f`, against
 # {glue:text}`naive_exact:.4f` from {eq}`eq-naive-loss`.
@@ -115,10 +120,19 @@ report.number("naive_mc_err", naive_mc.stderr);
 
 # %%
 sigma_grid = np.linspace(0.0, 2 * cfg.sigma, cfg.sigma_grid)
-mixed = experiments.build_mlp_task(experiments.chapter_sweep(cfg, [experiments.CCInstance(0, cfg.p, "gaussian", s) for s in sigma_grid]))
+mixed = experiments.build_mlp_task(
+    experiments.chapter_sweep(
+        cfg, [experiments.CCInstance(0, cfg.p, "gaussian", s) for s in sigma_grid]
+    )
+)
 naive_mixed = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=len(sigma_grid))
 simulated = evaluation.loss_per_feature(naive_mixed, mixed, cfg.p, cfg.eval_samples)
-closed = np.array([baselines.naive_loss_per_feature(a * m, cfg.n_features, range(cfg.n_neurons)) for a, m in zip(mixed.scale, mixed.mixing)])
+closed = np.array(
+    [
+        baselines.naive_loss_per_feature(a * m, cfg.n_features, range(cfg.n_neurons))
+        for a, m in zip(mixed.scale, mixed.mixing, strict=False)
+    ]
+)
 z_scores = (simulated.mean.numpy() - closed) / simulated.stderr.numpy().clip(1e-12)
 
 # %%
@@ -126,13 +140,28 @@ at = int(np.argmin(abs(sigma_grid - cfg.sigma)))
 claims.record(
     id="naive.with_mixing",
     statement=f"With Gaussian mixing (sigma = {sigma_grid[at]:.3g}) the naive loss per feature follows the closed form; it agrees with simulation within 3 standard errors at all {len(sigma_grid)} sigma values.",
-    measured=simulated.mean[at], error=simulated.stderr[at], holds=bool(np.all(abs(z_scores) < 3)),
+    measured=simulated.mean[at],
+    error=simulated.stderr[at],
+    holds=bool(np.all(abs(z_scores) < 3)),
 )
-report.number("sigma_value", sigma_grid[at]), report.number("naive_sigma_pct", 100 * cfg.n_features * sigma_grid[at] ** 2 / 3 / naive_exact)
+(
+    report.number("sigma_value", sigma_grid[at]),
+    report.number("naive_sigma_pct", 100 * cfg.n_features * sigma_grid[at] ** 2 / 3 / naive_exact),
+)
 fig, ax = plotting.figure()
-plotting.errorbars(ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)")
-ax.plot(sigma_grid, closed, label="closed form, this matrix"); ax.plot(sigma_grid, naive_exact + cfg.n_features * sigma_grid**2 / 3, ls=":", label="average over matrices")
-ax.set_xlabel("mixing scale $\\sigma$"); ax.set_ylabel("naive loss per feature $L/p$"); ax.legend()
+plotting.errorbars(
+    ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)"
+)
+ax.plot(sigma_grid, closed, label="closed form, this matrix")
+ax.plot(
+    sigma_grid,
+    naive_exact + cfg.n_features * sigma_grid**2 / 3,
+    ls=":",
+    label="average over matrices",
+)
+ax.set_xlabel("mixing scale $\\sigma$")
+ax.set_ylabel("naive loss per feature $L/p$")
+ax.legend()
 report.figure("fig-naive-sigma", fig)
 
 # %% [markdown]
@@ -157,13 +186,21 @@ sweep = experiments.seed_sweep(cfg, cfg.seeds, p=cfg.p, mixing=cfg.mixing, sigma
 result = experiments.run_mlp_sweep(sweep, Cache(), description="naive_baseline")
 models, task = experiments.load_mlp(result), experiments.trained_task(sweep, result)
 mixings = task.scale[:, None, None] * task.mixing
-naive_here = [baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons)) for m in mixings]
+naive_here = [
+    baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons)) for m in mixings
+]
 
 # %%
 fig, ax = plotting.figure()
-plotting.loss_curves(ax, result.losses / cfg.p, [f"seed {s}" for s in range(cfg.seeds)], window=max(1, len(result.losses) // 50))
+plotting.loss_curves(
+    ax,
+    result.losses / cfg.p,
+    [f"seed {s}" for s in range(cfg.seeds)],
+    window=max(1, len(result.losses) // 50),
+)
 plotting.reference_line(ax, float(np.mean(naive_here)))
-ax.set_ylim(0.5 * naive_here[0], 2.0 * naive_here[0]); ax.legend()
+ax.set_ylim(0.5 * naive_here[0], 2.0 * naive_here[0])
+ax.legend()
 report.figure("fig-naive-curves", fig)
 
 # %% [markdown]
@@ -187,7 +224,14 @@ trained = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples)
 naive_ref = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=cfg.seeds)
 gap = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples, baseline=naive_ref)
 relative, relative_err = gap.mean.numpy() / naive_here, gap.stderr.numpy() / naive_here
-print("trained L/p:", trained.mean.numpy().round(5), "\nrelative gap to naive:", relative.round(4), "±", relative_err.round(4))
+print(
+    "trained L/p:",
+    trained.mean.numpy().round(5),
+    "\nrelative gap to naive:",
+    relative.round(4),
+    "±",
+    relative_err.round(4),
+)
 
 # %% [markdown]
 # A *match* means the relative gap $(L - L_\text{naive})/L_\text{naive}$ lies within the
@@ -201,16 +245,19 @@ mean_gap, seed_err = map(float, analysis.seed_mean(relative, relative_err))
 claims.record(
     id="naive.trained_matches",
     statement=f"Trained on {cfg.mixing} labels at p = {cfg.p}, the MLP's loss per feature is within {cfg.tolerance:.0%} of the naive loss (relative gap, mean over {cfg.seeds} seeds).",
-    measured=mean_gap, error=seed_err, holds=abs(mean_gap) <= cfg.tolerance,
+    measured=mean_gap,
+    error=seed_err,
+    holds=abs(mean_gap) <= cfg.tolerance,
 )
 best = int(np.argmin(relative))
 claims.record(
     id="naive.trained_not_better",
     statement=f"No seed beats the naive loss by more than {cfg.tolerance:.0%} (relative gap of the best seed; 3 standard errors allowed).",
-    measured=relative[best], error=relative_err[best], holds=relative[best] + 3 * relative_err[best] >= -cfg.tolerance,
+    measured=relative[best],
+    error=relative_err[best],
+    holds=relative[best] + 3 * relative_err[best] >= -cfg.tolerance,
 )
-report.number("mean_gap_pct", 100 * mean_gap), report.number("seed_err_pct", 100 * seed_err);
-
+report.number("mean_gap_pct", 100 * mean_gap), report.number("seed_err_pct", 100 * seed_err)
 # %% [markdown]
 # ## Away from the training sparsity
 #
@@ -223,9 +270,19 @@ report.number("mean_gap_pct", 100 * mean_gap), report.number("seed_err_pct", 100
 p_grid = np.logspace(-3, 0, 25)
 curve = evaluation.loss_per_feature(models, task, p_grid, max(2, cfg.eval_samples // 4))
 fig, ax = plotting.figure()
-plotting.lines_with_bands(ax, p_grid, curve.mean, curve.mean - 2 * curve.stderr, curve.mean + 2 * curve.stderr, [f"seed {s}" for s in range(cfg.seeds)])
-plotting.reference_line(ax, float(np.mean(naive_here))); ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
-plotting.log_p_axis(ax, "evaluation feature probability $p$"); ax.set_ylabel("loss per feature $L/p$"); ax.legend()
+plotting.lines_with_bands(
+    ax,
+    p_grid,
+    curve.mean,
+    curve.mean - 2 * curve.stderr,
+    curve.mean + 2 * curve.stderr,
+    [f"seed {s}" for s in range(cfg.seeds)],
+)
+plotting.reference_line(ax, float(np.mean(naive_here)))
+ax.axvline(cfg.p, color="k", lw=0.8, ls=":")
+plotting.log_p_axis(ax, "evaluation feature probability $p$")
+ax.set_ylabel("loss per feature $L/p$")
+ax.legend()
 report.figure("fig-naive-vs-p", fig)
 
 # %% [markdown]

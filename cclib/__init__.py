@@ -4,6 +4,7 @@ Chapters import ``cclib`` and call ``cclib.configure(name, globals())`` to resol
 parameters, and record what they claim with ``cclib.ClaimRecorder``. Importing this
 package stays cheap: it imports neither torch nor any Jupyter machinery.
 """
+
 from .claims import Claim, ClaimRecorder
 from .params import ParameterError, configure
 

@@ -1,4 +1,5 @@
 """``python -m cclib``: see :mod:`cclib.cli`."""
+
 import sys
 
 from .cli import main

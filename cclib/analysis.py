@@ -14,6 +14,7 @@ evaluation standard error ``stderr[s, g]`` of each entry.
 - ``falls_then_rises``: how far the curve falls from sigma = sigma_0 to its minimum and
   rises from the minimum to the last sigma; the smaller of the two is the measured number.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ def _check(sigmas, losses, stderr=None) -> tuple[np.ndarray, np.ndarray, np.ndar
     if losses.ndim == 1:
         losses = losses[None]
     if sigmas.ndim != 1 or losses.ndim != 2 or losses.shape[1] != sigmas.size:
-        raise ValueError(f"losses must be (seeds, {sigmas.size}) for {sigmas.size} sigmas, got {losses.shape}")
+        raise ValueError(
+            f"losses must be (seeds, {sigmas.size}) for {sigmas.size} sigmas, got {losses.shape}"
+        )
     if sigmas.size < 3:
         raise ValueError("need at least 3 sigma values")
     if np.any(np.diff(sigmas) <= 0):
@@ -70,7 +73,9 @@ def bootstrap_curves(losses, stderr=None, replicates: int = 1000, seed: int = 0)
     index = rng.integers(0, losses.shape[0], size=(replicates, losses.shape[0]))
     drawn = losses[index]  # (R, S, G)
     if stderr is not None:
-        drawn = drawn + rng.standard_normal(drawn.shape) * np.broadcast_to(stderr, losses.shape)[index]
+        drawn = (
+            drawn + rng.standard_normal(drawn.shape) * np.broadcast_to(stderr, losses.shape)[index]
+        )
     return drawn.mean(axis=1)
 
 
@@ -84,12 +89,19 @@ class Optimum:
     loss_err: float
 
 
-def optimum(sigmas, losses, stderr=None, half_width: int = 2, replicates: int = 1000, seed: int = 0) -> Optimum:
+def optimum(
+    sigmas, losses, stderr=None, half_width: int = 2, replicates: int = 1000, seed: int = 0
+) -> Optimum:
     """Sigma and loss at the (parabola-refined) minimum of the seed-mean curve; errors are
     the standard deviations of the same statistic over ``bootstrap_curves``."""
     sigmas, losses, stderr = _check(sigmas, losses, stderr)
     sigma, loss = parabola_minimum(sigmas, losses.mean(axis=0), half_width)
-    boot = np.array([parabola_minimum(sigmas, c, half_width) for c in bootstrap_curves(losses, stderr, replicates, seed)])
+    boot = np.array(
+        [
+            parabola_minimum(sigmas, c, half_width)
+            for c in bootstrap_curves(losses, stderr, replicates, seed)
+        ]
+    )
     return Optimum(sigma, float(boot[:, 0].std(ddof=1)), loss, float(boot[:, 1].std(ddof=1)))
 
 
@@ -124,11 +136,18 @@ def _fall_rise(sigmas: np.ndarray, curve: np.ndarray, half_width: int) -> tuple[
     return float(curve[0] - low), float(curve[-1] - low)
 
 
-def falls_then_rises(sigmas, losses, stderr=None, half_width: int = 2, replicates: int = 1000, seed: int = 0) -> FallRise:
+def falls_then_rises(
+    sigmas, losses, stderr=None, half_width: int = 2, replicates: int = 1000, seed: int = 0
+) -> FallRise:
     """Fall and rise of the seed-mean curve around its (parabola-refined) minimum."""
     sigmas, losses, stderr = _check(sigmas, losses, stderr)
     fall, rise = _fall_rise(sigmas, losses.mean(axis=0), half_width)
-    boot = np.array([_fall_rise(sigmas, c, half_width) for c in bootstrap_curves(losses, stderr, replicates, seed)])
+    boot = np.array(
+        [
+            _fall_rise(sigmas, c, half_width)
+            for c in bootstrap_curves(losses, stderr, replicates, seed)
+        ]
+    )
     return FallRise(fall, float(boot[:, 0].std(ddof=1)), rise, float(boot[:, 1].std(ddof=1)))
 
 
@@ -142,5 +161,9 @@ def seed_mean(values, stderr=None) -> tuple[np.ndarray, np.ndarray]:
     values = np.asarray(values, dtype=float)
     seeds = values.shape[-1]
     var = values.var(axis=-1, ddof=1) if seeds > 1 else np.zeros(values.shape[:-1])
-    noise = 0.0 if stderr is None else np.mean(np.square(np.broadcast_to(stderr, values.shape)), axis=-1)
+    noise = (
+        0.0
+        if stderr is None
+        else np.mean(np.square(np.broadcast_to(stderr, values.shape)), axis=-1)
+    )
     return values.mean(axis=-1), np.sqrt((var + noise) / seeds)

@@ -10,9 +10,10 @@ for every p: cross terms between different features vanish because active values
 mean zero; E[x_j^2] = p/3, E[ReLU(x_i)^2] = p/6 and E[ReLU(x_i) x_i] = p/6. With M = 0 and
 d = n/2 this is 1/12. The derivation is in the naive-baseline chapter.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -42,11 +43,15 @@ def naive_mlp(n: int, d: int, represented: Sequence[int] | None = None, instance
     return MLP(w_in, w_out)
 
 
-def naive_loss_per_feature(mixing: torch.Tensor | None, n: int, represented: Sequence[int]) -> float:
+def naive_loss_per_feature(
+    mixing: torch.Tensor | None, n: int, represented: Sequence[int]
+) -> float:
     """Closed-form ``L/p`` of the naive model on labels ``ReLU(x) + M x`` (any p)."""
     missing = sorted(set(range(n)) - set(represented))
     value = len(missing) / 6.0
     if mixing is not None:
         mixing = mixing.double()
-        value += float(mixing.square().sum()) / 3.0 + float(torch.diagonal(mixing)[missing].sum()) / 3.0
+        value += (
+            float(mixing.square().sum()) / 3.0 + float(torch.diagonal(mixing)[missing].sum()) / 3.0
+        )
     return value / n

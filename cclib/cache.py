@@ -133,7 +133,7 @@ def _cclib_version() -> str:
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def _serialise(obj: Mapping[str, Any], what: str) -> bytes:

@@ -18,6 +18,7 @@ recorder rewrites ``$CCBOOK_CLAIMS_FILE`` atomically (the runner points it at
 
 ``python -m cclib claims [--json]`` prints all claims of the latest build.
 """
+
 from __future__ import annotations
 
 import html
@@ -26,9 +27,10 @@ import math
 import numbers
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 CLAIM_KEYS = ("id", "chapter", "statement", "paper", "measured", "error", "holds", "profile")
 CLAIMS_SUFFIX = ".claims.json"
@@ -52,7 +54,7 @@ class Claim:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Claim":
+    def from_dict(cls, data: dict[str, Any]) -> Claim:
         missing = [k for k in CLAIM_KEYS if k not in data]
         if missing:
             raise ValueError(f"claim {data.get('id')!r} lacks keys {missing}")
@@ -139,8 +141,9 @@ class ClaimRecorder:
         holds_b = _scalar(holds, f"claim {id!r}: holds")
         if not isinstance(holds_b, bool):
             raise ValueError(f"claim {id!r}: holds must be a boolean, got {holds!r}")
-        claim = Claim(id, self.chapter, statement.strip(), paper_f, measured_f, error_f,
-                      holds_b, self.profile)
+        claim = Claim(
+            id, self.chapter, statement.strip(), paper_f, measured_f, error_f, holds_b, self.profile
+        )
         self._claims.append(claim)
         self.save()
         return claim
@@ -157,7 +160,7 @@ class ClaimRecorder:
         if self.path is not None:
             write_claims_file(self.path, self.as_dict())
 
-    def table(self) -> "ClaimsTable":
+    def table(self) -> ClaimsTable:
         """The chapter's claims, for display as the chapter's last output."""
         return ClaimsTable(self._claims, show_chapter=False)
 
@@ -256,7 +259,7 @@ def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
 
     def line(cells: list[str]) -> str:
         out = []
-        for cell, w in zip(cells, widths):
+        for cell, w in zip(cells, widths, strict=False):
             cell = cell if len(cell) <= w else cell[: w - 1] + "\u2026"
             out.append(cell.ljust(w))
         return "  ".join(out).rstrip()
@@ -267,8 +270,13 @@ def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
 
 _TABLE = "border-collapse: collapse; font-size: 0.9em; width: 100%;"
 _CELL = "padding: 0.3em 0.6em; border-bottom: 1px solid #d0d7de; vertical-align: top;"
-_ALIGN = {"claim": "left", "paper": "right", "measured": "right", "holds": "center",
-          "profile": "left"}
+_ALIGN = {
+    "claim": "left",
+    "paper": "right",
+    "measured": "right",
+    "holds": "center",
+    "profile": "left",
+}
 _NOWRAP = {c: "" if c == "claim" else " white-space: nowrap;" for c in _ALIGN}
 
 
@@ -287,9 +295,7 @@ class ClaimsTable:
         if not self.claims:
             return "<p><em>No claims recorded.</em></p>"
         columns = ["claim", "paper", "measured", "holds", "profile"]
-        head = "".join(
-            f'<th style="{_CELL} text-align: {_ALIGN[c]};">{c}</th>' for c in columns
-        )
+        head = "".join(f'<th style="{_CELL} text-align: {_ALIGN[c]};">{c}</th>' for c in columns)
         body = []
         chapter = None
         for claim in self.claims:
@@ -303,7 +309,7 @@ class ClaimsTable:
             colour = "#1a7f37" if claim.holds else "#cf222e"
             cells = {
                 "claim": f"{html.escape(claim.statement)}<br>"
-                         f'<code style="font-size: 0.85em;">{html.escape(claim.id)}</code>',
+                f'<code style="font-size: 0.85em;">{html.escape(claim.id)}</code>',
                 "paper": html.escape(_fmt(claim.paper)),
                 "measured": html.escape(_measured(claim)),
                 "holds": f'<strong style="color: {colour};">{claim.status}</strong>',

@@ -9,13 +9,14 @@
 Bad input gives one line ``error: ...`` on stderr and exit code 2, before anything is
 written. A chapter that fails while executing gives exit code 1.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .params import PROFILES, ParameterError
 
@@ -44,28 +45,44 @@ def make_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="execute one chapter with papermill")
     run.add_argument("chapter")
-    run.add_argument("--profile", default=None,
-                     help=f"one of {', '.join(PROFILES)} (default: paper on a GPU, else quick)")
-    run.add_argument("-p", "--param", dest="params", action="append", nargs=2, default=[],
-                     metavar=("NAME", "VALUE"), help="override one parameter (repeatable)")
+    run.add_argument(
+        "--profile",
+        default=None,
+        help=f"one of {', '.join(PROFILES)} (default: paper on a GPU, else quick)",
+    )
+    run.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="override one parameter (repeatable)",
+    )
     run.add_argument("--output", default=None, help="executed notebook path (.ipynb)")
     run.add_argument("--root", default=None, help=argparse.SUPPRESS)
 
     build = sub.add_parser("build", help="execute every chapter and build the book")
-    build.add_argument("--profile", default=None,
-                       help=f"one of {', '.join(PROFILES)} (default: paper on a GPU, else quick)")
+    build.add_argument(
+        "--profile",
+        default=None,
+        help=f"one of {', '.join(PROFILES)} (default: paper on a GPU, else quick)",
+    )
     build.add_argument("--root", default=None, help="project root (default: auto)")
     build.add_argument("--build-dir", default=None, help="build directory (default: ROOT/_build)")
-    build.add_argument("--no-html", action="store_true",
-                       help="only execute the chapters, do not run jupyter-book")
+    build.add_argument(
+        "--no-html", action="store_true", help="only execute the chapters, do not run jupyter-book"
+    )
 
     params = sub.add_parser("params", help="list a chapter's parameters")
     params.add_argument("chapter")
 
     claims = sub.add_parser("claims", help="print the claims of the latest build")
     claims.add_argument("--json", action="store_true", help="JSON list instead of a table")
-    claims.add_argument("--dir", default=None,
-                        help="executed-build directory (default: ROOT/_build/executed)")
+    claims.add_argument(
+        "--dir", default=None, help="executed-build directory (default: ROOT/_build/executed)"
+    )
     return parser
 
 
@@ -77,8 +94,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = get_spec(args.chapter)
     overrides = spec.parse_cli([tuple(p) for p in args.params])
     plan = runner.plan_run(args.chapter, args.profile, overrides, args.output, root)
-    print(f"running {plan.chapter} (profile {plan.cfg.profile}) -> {plan.output}",
-          file=sys.stderr, flush=True)
+    print(
+        f"running {plan.chapter} (profile {plan.cfg.profile}) -> {plan.output}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         out = runner.execute(plan)
     except runner.ChapterExecutionError as exc:
@@ -113,14 +133,22 @@ def params_table(chapter: str) -> str:
 
     spec = get_spec(chapter)
     header = ["name", "type", "smoke", "quick", "paper", "help"]
-    rows = [["profile", "str", "", "", "", f"one of {', '.join(PROFILES)}; default: paper "
-             "on a GPU, quick on a CPU"]]
+    rows = [
+        [
+            "profile",
+            "str",
+            "",
+            "",
+            "",
+            f"one of {', '.join(PROFILES)}; default: paper on a GPU, quick on a CPU",
+        ]
+    ]
     for p in spec.params:
         rows.append([p.name, p.describe(), *(_fmt_value(p.values[k]) for k in PROFILES), p.help])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = [f"{spec.name}: {spec.title}", ""]
     for row in [header, ["-" * w for w in widths] + ["----"], *rows]:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
     for rel in spec.relations:
         lines.append(f"constraint: {getattr(rel, 'name', rel)}")
     return "\n".join(line.rstrip() for line in lines)
@@ -137,8 +165,9 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
     directory = Path(args.dir) if args.dir else project_root() / "_build" / "executed"
     if not directory.is_dir():
-        return _error(f"no build found at {directory} (run `python -m cclib build` first)",
-                      EXIT_FAILED)
+        return _error(
+            f"no build found at {directory} (run `python -m cclib build` first)", EXIT_FAILED
+        )
     try:
         claims = load_claims(directory)
     except ValueError as exc:

@@ -3,6 +3,7 @@
 CUDA when a GPU is present, else the CPU; the environment variable ``CCBOOK_DEVICE``
 (for example ``cpu`` or ``cuda:1``) overrides the choice for every chapter and test.
 """
+
 from __future__ import annotations
 
 import os

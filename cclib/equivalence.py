@@ -13,29 +13,34 @@ computes ``W_E^T W_E x + W_out ReLU(W_in x)`` with ``W_in = W_in' W_E`` and
   independent embeddings;
 - ``paired_difference``: mean and standard error of per-seed differences.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
 
 from .mixing import embedding_induced, random_embedding
-from .models import MLP, ResidualCC
+from .models import ResidualCC
 from .seeding import Stream, make_generator
 
 
 @torch.no_grad()
-def output_gap(model: ResidualCC, mixing: torch.Tensor, x: torch.Tensor, dtype: torch.dtype = torch.float64) -> float:
+def output_gap(
+    model: ResidualCC, mixing: torch.Tensor, x: torch.Tensor, dtype: torch.dtype = torch.float64
+) -> float:
     """``max |residual(x) - (MLP(x) + x - M x)|`` over instances, samples and features.
 
     ``mixing: (K, n, n)`` is the ``M`` to test, ``x: (K, B, n)`` the inputs; the residual
     model, its mapped MLP (``model.equivalent_mlp()``), ``M`` and ``x`` are all cast to
     ``dtype`` before the forward passes.
     """
-    residual = ResidualCC(model.w_e.to(dtype), model.w_in.detach().to(dtype), model.w_out.detach().to(dtype))
+    residual = ResidualCC(
+        model.w_e.to(dtype), model.w_in.detach().to(dtype), model.w_out.detach().to(dtype)
+    )
     mlp = residual.equivalent_mlp()
     x, mixing = x.to(dtype), mixing.to(dtype)
     mapped = mlp(x) + x - torch.bmm(x, mixing.transpose(1, 2))  # (M x)_i = sum_j M_ij x_j
@@ -55,7 +60,9 @@ def marchenko_pastur_density(lam: np.ndarray, ratio: float) -> np.ndarray:
     lam = np.asarray(lam, dtype=float)
     inside = (lam > lo) & (lam < hi)
     out = np.zeros_like(lam)
-    out[inside] = np.sqrt((hi - lam[inside]) * (lam[inside] - lo)) / (2 * math.pi * ratio * lam[inside])
+    out[inside] = np.sqrt((hi - lam[inside]) * (lam[inside] - lo)) / (
+        2 * math.pi * ratio * lam[inside]
+    )
     return out
 
 
@@ -86,7 +93,10 @@ def mixing_spectrum_theory(n: int, width: int, grid: int = 200_001) -> SpectrumT
 def embedding_mixings(n: int, width: int, seeds: Sequence[int]) -> torch.Tensor:
     """``(len(seeds), n, n)`` matrices ``M = I - W_E^T W_E`` in float64, one embedding per seed,
     each drawn exactly as the ``embedding`` mixing of ``cclib.experiments`` draws it."""
-    mats = [embedding_induced(random_embedding(n, width, make_generator(s, Stream.MIXING)).double()) for s in seeds]
+    mats = [
+        embedding_induced(random_embedding(n, width, make_generator(s, Stream.MIXING)).double())
+        for s in seeds
+    ]
     return torch.stack(mats)
 
 
@@ -95,7 +105,9 @@ def embedding_spectra(n: int, width: int, seeds: Sequence[int]) -> torch.Tensor:
     return torch.linalg.eigvalsh(embedding_mixings(n, width, seeds))
 
 
-def paired_difference(a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor) -> tuple[float, float]:
+def paired_difference(
+    a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor
+) -> tuple[float, float]:
     """Mean of ``a - b`` over paired seeds and its standard error (seed spread)."""
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     if diff.size < 2:
@@ -103,9 +115,15 @@ def paired_difference(a: Sequence[float] | torch.Tensor, b: Sequence[float] | to
     return float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(diff.size))
 
 
-def unpaired_difference(a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor) -> tuple[float, float]:
+def unpaired_difference(
+    a: Sequence[float] | torch.Tensor, b: Sequence[float] | torch.Tensor
+) -> tuple[float, float]:
     """Difference of the seed means of ``a`` and ``b`` and its standard error from the two
     seed spreads (Welch)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    err = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if min(a.size, b.size) > 1 else float("nan")
+    err = (
+        math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        if min(a.size, b.size) > 1
+        else float("nan")
+    )
     return float(a.mean() - b.mean()), err

@@ -12,10 +12,11 @@ gives ``L(p)/p`` for any ``p`` with standard error
 ``sqrt(sum_k Binom(k; n, p)^2 var_k / N) / p``. ``monte_carlo_loss_per_feature`` is the plain,
 independent estimator used to cross-check it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -32,7 +33,7 @@ class Estimate:
     mean: torch.Tensor
     stderr: torch.Tensor
 
-    def __getitem__(self, index) -> "Estimate":
+    def __getitem__(self, index) -> Estimate:
         return Estimate(self.mean[index], self.stderr[index])
 
 
@@ -40,7 +41,11 @@ def binomial_pmf(n: int, p: torch.Tensor) -> torch.Tensor:
     """``(len(p), n + 1)`` probabilities of ``k = 0..n`` successes (float64)."""
     p = torch.as_tensor(p, dtype=torch.float64).reshape(-1, 1)
     k = torch.arange(n + 1, dtype=torch.float64)
-    log_choose = torch.lgamma(torch.tensor(n + 1.0, dtype=torch.float64)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
+    log_choose = (
+        torch.lgamma(torch.tensor(n + 1.0, dtype=torch.float64))
+        - torch.lgamma(k + 1)
+        - torch.lgamma(n - k + 1)
+    )
     log_p = torch.where(k > 0, k * torch.log(p.clamp_min(1e-300)), torch.zeros(()))
     log_q = torch.where(n - k > 0, (n - k) * torch.log1p(-p.clamp_max(1 - 1e-16)), torch.zeros(()))
     pmf = torch.exp(log_choose + log_p + log_q)
@@ -131,7 +136,14 @@ def strata_losses(
     generator = make_generator(seed, Stream.EVAL, device)
     means, variances = [], []
     for k in counts:
-        mean, var = _loss_moments(model, task, lambda size: exactly_k_uniform(size, n, k, generator), samples, chunk, baseline)
+        mean, var = _loss_moments(
+            model,
+            task,
+            lambda size: exactly_k_uniform(size, n, k, generator),
+            samples,
+            chunk,
+            baseline,
+        )
         means.append(mean)
         variances.append(var)
     return StrataLosses(
@@ -156,7 +168,9 @@ def loss_per_feature(
     with a ``baseline``, the paired difference ``L(p)/p - L_baseline(p)/p``."""
     grid = [p] if isinstance(p, (int, float)) else list(p)
     counts = relevant_counts(task.n_features, grid)
-    return strata_losses(model, task, counts, samples, seed, device, baseline=baseline).loss_per_feature(p)
+    return strata_losses(
+        model, task, counts, samples, seed, device, baseline=baseline
+    ).loss_per_feature(p)
 
 
 @torch.no_grad()
@@ -175,5 +189,7 @@ def monte_carlo_loss_per_feature(
     task.to(device)
     n = task.n_features
     generator = make_generator(seed, Stream.EVAL, device, part=1)
-    mean, var = _loss_moments(model, task, lambda size: sparse_uniform(size, n, p, generator), samples, chunk)
+    mean, var = _loss_moments(
+        model, task, lambda size: sparse_uniform(size, n, p, generator), samples, chunk
+    )
     return Estimate((mean / p).cpu(), (var / samples).sqrt().cpu() / p)

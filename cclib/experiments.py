@@ -5,12 +5,13 @@ shared sizes and ``TrainConfig``); ``run_*`` trains every instance in one batche
 or loads the result from the cache when the same configuration was trained before.
 Interrupted runs resume from their last checkpoint.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
@@ -43,7 +44,9 @@ class CCInstance:
 
     def __post_init__(self) -> None:
         if self.mixing not in MIXING_KINDS:
-            raise ValueError(f"unknown mixing kind {self.mixing!r}; allowed: {', '.join(MIXING_KINDS)}")
+            raise ValueError(
+                f"unknown mixing kind {self.mixing!r}; allowed: {', '.join(MIXING_KINDS)}"
+            )
         if not 0.0 < self.p <= 1.0:
             raise ValueError(f"p must be in (0, 1], got {self.p}")
         if self.sigma < 0:
@@ -75,7 +78,9 @@ class MLPSweep:
 def train_config(cfg) -> TrainConfig:
     """The ``TrainConfig`` of a chapter configuration with ``steps``, ``batch_size``, ``lr``
     and ``weight_decay`` parameters."""
-    return TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return TrainConfig(
+        steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay
+    )
 
 
 def chapter_sweep(cfg, instances) -> MLPSweep:
@@ -99,7 +104,9 @@ def unit_mixing(instance: CCInstance, n: int, width: int) -> tuple[torch.Tensor,
     """The instance's matrix and scale such that its labels use ``scale * matrix``."""
     generator = make_generator(instance.mixing_seed, Stream.MIXING)
     if instance.mixing in ("gaussian", "symmetric"):
-        return gaussian(n, 1.0, generator, symmetric=instance.mixing == "symmetric"), instance.sign * instance.sigma
+        return gaussian(
+            n, 1.0, generator, symmetric=instance.mixing == "symmetric"
+        ), instance.sign * instance.sigma
     if instance.mixing == "clean":
         return clean(n), 0.0
     return mixing_matrix(instance.mixing, n, generator, width=width), float(instance.sign)
@@ -137,7 +144,16 @@ def _run_cached(
 ) -> SweepResult:
     def compute(checkpointer) -> dict:
         model, task = build()
-        result = train(model, task, train_config, seeds, horizons, checkpointer, device=device, description=description)
+        result = train(
+            model,
+            task,
+            train_config,
+            seeds,
+            horizons,
+            checkpointer,
+            device=device,
+            description=description,
+        )
         return {
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
@@ -146,7 +162,9 @@ def _run_cached(
         }
 
     payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
-    return SweepResult(config, payload["model"], payload["task"], payload["losses"], list(payload["horizons"]))
+    return SweepResult(
+        config, payload["model"], payload["task"], payload["losses"], list(payload["horizons"])
+    )
 
 
 def run_mlp_sweep(
@@ -164,13 +182,17 @@ def run_mlp_sweep(
 
     def build() -> tuple[nn.Module, nn.Module]:
         seeds = [i.seed for i in sweep.instances]
-        model = MLP.init(seeds, sweep.n, sweep.d) if initial is None else MLP(
-            initial.w_in.detach().cpu().clone(), initial.w_out.detach().cpu().clone()
+        model = (
+            MLP.init(seeds, sweep.n, sweep.d)
+            if initial is None
+            else MLP(initial.w_in.detach().cpu().clone(), initial.w_out.detach().cpu().clone())
         )
         return model, build_mlp_task(sweep)
 
     seeds = [i.seed for i in sweep.instances]
-    return _run_cached(config, build, sweep.train, seeds, sweep.horizons(), cache, device, description)
+    return _run_cached(
+        config, build, sweep.train, seeds, sweep.horizons(), cache, device, description
+    )
 
 
 def load_mlp(result: SweepResult) -> MLP:
@@ -178,7 +200,9 @@ def load_mlp(result: SweepResult) -> MLP:
     return MLP(result.state["w_in"].clone(), result.state["w_out"].clone())
 
 
-def trained_task(sweep: MLPSweep, result: SweepResult, p: float | list[float] | None = None) -> ReluMixingTask:
+def trained_task(
+    sweep: MLPSweep, result: SweepResult, p: float | list[float] | None = None
+) -> ReluMixingTask:
     """The sweep's task with the trained label scales; ``p`` replaces the feature probabilities."""
     task = build_mlp_task(sweep, p)
     task.load_state_dict(result.task_state)
@@ -215,11 +239,18 @@ class ResidualSweep:
     def embeddings(self) -> torch.Tensor:
         """``(K, width, n)`` embeddings."""
         return torch.stack(
-            [random_embedding(self.n, self.width, make_generator(s, Stream.MIXING)) for s in self.embedding_seeds]
+            [
+                random_embedding(self.n, self.width, make_generator(s, Stream.MIXING))
+                for s in self.embedding_seeds
+            ]
         )
 
     def horizons(self) -> list[int]:
-        steps = nonempty_horizon(self.train.steps, self.p, self.n) if self.nonempty_steps else self.train.steps
+        steps = (
+            nonempty_horizon(self.train.steps, self.p, self.n)
+            if self.nonempty_steps
+            else self.train.steps
+        )
         return [steps] * len(self.seeds)
 
 
@@ -239,16 +270,30 @@ def run_residual_sweep(
     """Train (or load) the residual models of ``sweep``."""
     build = lambda: (init_residual(sweep), residual_task(sweep))  # noqa: E731
     return _run_cached(
-        sweep.config(), build, sweep.train, list(sweep.seeds), sweep.horizons(), cache, device, "residual sweep"
+        sweep.config(),
+        build,
+        sweep.train,
+        list(sweep.seeds),
+        sweep.horizons(),
+        cache,
+        device,
+        "residual sweep",
     )
 
 
 def load_residual(sweep: ResidualSweep, result: SweepResult) -> ResidualCC:
-    return ResidualCC(sweep.embeddings(), result.state["w_in"].clone(), result.state["w_out"].clone())
+    return ResidualCC(
+        sweep.embeddings(), result.state["w_in"].clone(), result.state["w_out"].clone()
+    )
 
 
 def grid_sweep(
-    cfg, settings: list[dict], seeds: int, vary_matrix: bool = True, seed_offset: int = 0, steps: int | None = None
+    cfg,
+    settings: list[dict],
+    seeds: int,
+    vary_matrix: bool = True,
+    seed_offset: int = 0,
+    steps: int | None = None,
 ) -> MLPSweep:
     """One sweep holding ``seeds`` instances of every setting (a dict of ``CCInstance``
     fields other than ``seed``), setting-major: instance ``i * seeds + s`` is setting ``i``
@@ -257,9 +302,19 @@ def grid_sweep(
     Sizes and training settings come from chapter configuration ``cfg``; ``steps`` replaces
     its number of training steps."""
     instances = tuple(
-        CCInstance(**{"seed": seed_offset + s, "mixing_seed": seed_offset + s if vary_matrix else 0, **setting})
+        CCInstance(
+            **{
+                "seed": seed_offset + s,
+                "mixing_seed": seed_offset + s if vary_matrix else 0,
+                **setting,
+            }
+        )
         for setting in settings
         for s in range(seeds)
     )
     sweep = chapter_sweep(cfg, instances)
-    return sweep if steps is None else dataclasses.replace(sweep, train=dataclasses.replace(sweep.train, steps=steps))
+    return (
+        sweep
+        if steps is None
+        else dataclasses.replace(sweep, train=dataclasses.replace(sweep.train, steps=steps))
+    )

@@ -6,6 +6,7 @@ in the residual stream. With these conventions the residual model of Braun et al
 on ``ReLU(x) + x`` is the bias-free MLP trained on ``ReLU(x) + M x`` with
 ``M = I - W_E^T W_E`` (derived and checked in the equivalence chapter).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ def clean(n: int) -> torch.Tensor:
     return torch.zeros(n, n)
 
 
-def gaussian(n: int, sigma: float, generator: torch.Generator, symmetric: bool = False) -> torch.Tensor:
+def gaussian(
+    n: int, sigma: float, generator: torch.Generator, symmetric: bool = False
+) -> torch.Tensor:
     """Every entry (diagonal included) drawn from N(0, sigma^2).
 
     ``symmetric=True`` mirrors the upper triangle (diagonal included) into the lower one,

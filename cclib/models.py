@@ -13,10 +13,11 @@ model's initial weights do not depend on the device or on the other instances.
 Initialisation follows ``torch.nn.Linear``'s default: weights and biases uniform in
 ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -24,7 +25,9 @@ from torch import nn
 from .seeding import Stream, make_generator
 
 
-def linear_init(seeds: Sequence[int], shape: tuple[int, ...], fan_in: int, part: int) -> torch.Tensor:
+def linear_init(
+    seeds: Sequence[int], shape: tuple[int, ...], fan_in: int, part: int
+) -> torch.Tensor:
     """``(K, *shape)`` weights, instance ``k`` uniform in ±1/sqrt(fan_in) from ``seeds[k]``.
 
     ``part`` numbers the tensors of one model, each drawn from its own random stream.
@@ -53,7 +56,7 @@ class MLP(nn.Module):
         self.w_out = nn.Parameter(w_out)
 
     @classmethod
-    def init(cls, seeds: Sequence[int], n: int, d: int) -> "MLP":
+    def init(cls, seeds: Sequence[int], n: int, d: int) -> MLP:
         """Default PyTorch initialisation, instance ``k`` from ``seeds[k]``."""
         return cls(linear_init(seeds, (d, n), n, part=0), linear_init(seeds, (n, d), d, part=1))
 
@@ -83,10 +86,14 @@ class ResidualCC(nn.Module):
         self.w_out = nn.Parameter(w_out)
 
     @classmethod
-    def init(cls, seeds: Sequence[int], w_e: torch.Tensor, d: int) -> "ResidualCC":
+    def init(cls, seeds: Sequence[int], w_e: torch.Tensor, d: int) -> ResidualCC:
         """Default PyTorch initialisation of the MLP around embeddings ``w_e (K, width, n)``."""
         width = w_e.shape[1]
-        return cls(w_e, linear_init(seeds, (d, width), width, part=0), linear_init(seeds, (width, d), d, part=1))
+        return cls(
+            w_e,
+            linear_init(seeds, (d, width), width, part=0),
+            linear_init(seeds, (width, d), d, part=1),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w_e_t = self.w_e.transpose(1, 2)  # (K, n, width)
@@ -122,7 +129,9 @@ class UniversalAND(nn.Module):
         self.c = nn.Parameter(c)
 
     @classmethod
-    def init(cls, seeds: Sequence[int], m: int, d: int, outputs: int | None = None) -> "UniversalAND":
+    def init(
+        cls, seeds: Sequence[int], m: int, d: int, outputs: int | None = None
+    ) -> UniversalAND:
         """Default PyTorch initialisation; ``outputs`` defaults to ``m (m - 1) / 2`` pairs."""
         outputs = m * (m - 1) // 2 if outputs is None else outputs
         return cls(

@@ -6,16 +6,19 @@ instance has its own number of steps (the paper's "10,000 non-empty batches" dep
 AdamW update with ``lr`` a ``(K,)`` tensor read from a precomputed ``(T, K)`` schedule on
 the device (no host sync). With one shared schedule it matches ``torch.optim.AdamW``.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
 
-def cosine_schedule(lr: float, horizons: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
+def cosine_schedule(
+    lr: float, horizons: Sequence[int], device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """``(max(horizons), K)`` learning rates: cosine from ``lr`` to 0 over each instance's
     horizon, no warm-up, then 0 (the instance stops changing)."""
     total = max(horizons)
@@ -79,9 +82,15 @@ class InstanceAdamW:
                 param.sub_(rate / correction1 * exp_avg / denom)
 
     def state_dict(self) -> dict:
-        return {"step_count": self.step_count, "exp_avg": list(self.exp_avg), "exp_avg_sq": list(self.exp_avg_sq)}
+        return {
+            "step_count": self.step_count,
+            "exp_avg": list(self.exp_avg),
+            "exp_avg_sq": list(self.exp_avg_sq),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.step_count = int(state["step_count"])
-        for mine, saved in zip(self.exp_avg + self.exp_avg_sq, list(state["exp_avg"]) + list(state["exp_avg_sq"])):
+        for mine, saved in zip(
+            self.exp_avg + self.exp_avg_sq, list(state["exp_avg"]) + list(state["exp_avg_sq"]), strict=True
+        ):
             mine.copy_(saved)

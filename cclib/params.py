@@ -11,12 +11,14 @@ The default profile is ``paper`` on a GPU and ``quick`` on a CPU. Bad input rais
 :class:`ParameterError` whose message names the parameter and what is allowed, before any
 work is done.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -289,7 +291,9 @@ class ChapterConfig:
         if not isinstance(other, ChapterConfig):
             return NotImplemented
         return (self._chapter, self._profile, self._values) == (
-            other._chapter, other._profile, other._values
+            other._chapter,
+            other._profile,
+            other._values,
         )
 
     def __hash__(self) -> int:
@@ -393,18 +397,27 @@ def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
 # ``values`` as one value or a dict profile -> value.
 
 
-def p_param(values: Any = 0.01, name: str = "p",
-            help: str = "feature probability during training, in (0, 1]") -> Param:
+def p_param(
+    values: Any = 0.01,
+    name: str = "p",
+    help: str = "feature probability during training, in (0, 1]",
+) -> Param:
     return Param(name, float, help, values, check=in_open_closed(0, 1))
 
 
-def sigma_param(values: Any = 0.02, name: str = "sigma",
-                help: str = "std of the Gaussian mixing matrix (gaussian/symmetric only)") -> Param:
+def sigma_param(
+    values: Any = 0.02,
+    name: str = "sigma",
+    help: str = "std of the Gaussian mixing matrix (gaussian/symmetric only)",
+) -> Param:
     return Param(name, float, help, values, check=non_negative)
 
 
-def mixing_param(values: Any = "clean", name: str = "mixing",
-                 help: str = "mixing matrix: clean, gaussian, symmetric or embedding") -> Param:
+def mixing_param(
+    values: Any = "clean",
+    name: str = "mixing",
+    help: str = "mixing matrix: clean, gaussian, symmetric or embedding",
+) -> Param:
     return Param(name, str, help, values, choices=MIXING_KINDS)
 
 
@@ -412,8 +425,9 @@ def steps_param(values: Any, name: str = "steps", help: str = "training steps") 
     return Param(name, int, help, values, check=at_least(1))
 
 
-def seeds_param(values: Any, name: str = "seeds",
-                help: str = "independent training seeds per configuration") -> Param:
+def seeds_param(
+    values: Any, name: str = "seeds", help: str = "independent training seeds per configuration"
+) -> Param:
     return Param(name, int, help, values, check=at_least(1))
 
 
@@ -421,12 +435,15 @@ def batch_size_param(values: Any, name: str = "batch_size", help: str = "batch s
     return Param(name, int, help, values, check=at_least(1))
 
 
-def lr_param(values: Any = 3e-3, name: str = "lr", help: str = "peak learning rate (AdamW)") -> Param:
+def lr_param(
+    values: Any = 3e-3, name: str = "lr", help: str = "peak learning rate (AdamW)"
+) -> Param:
     return Param(name, float, help, values, check=positive)
 
 
-def weight_decay_param(values: Any = 0.01, name: str = "weight_decay",
-                       help: str = "AdamW weight decay") -> Param:
+def weight_decay_param(
+    values: Any = 0.01, name: str = "weight_decay", help: str = "AdamW weight decay"
+) -> Param:
     return Param(name, float, help, values, check=non_negative)
 
 
@@ -451,8 +468,9 @@ def m_param(values: Any = 100, name: str = "m", help: str = "number of boolean i
     return Param(name, int, help, values, check=at_least(1))
 
 
-def s_param(values: Any = 3, name: str = "s",
-            help: str = "active inputs per sample (exactly s), at most m") -> Param:
+def s_param(
+    values: Any = 3, name: str = "s", help: str = "active inputs per sample (exactly s), at most m"
+) -> Param:
     return Param(name, int, help, values, check=at_least(1))
 
 

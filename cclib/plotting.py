@@ -3,9 +3,10 @@
 Helpers draw on a given ``Axes`` and return it, so chapters compose figures in a line or
 two; ``figure`` makes a figure with the book's size. Captions live in the chapter text.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -64,10 +65,16 @@ def smooth(values, window: int) -> np.ndarray:
     return np.apply_along_axis(lambda column: np.convolve(column, kernel, mode="valid"), 0, values)
 
 
-def loss_curves(ax, losses, labels: Sequence[str] | None = None, window: int = 50, start_step: int = 0, **kwargs):
+def loss_curves(
+    ax, losses, labels: Sequence[str] | None = None, window: int = 50, start_step: int = 0, **kwargs
+):
     """Training curves: ``losses (T, K)`` smoothed over ``window`` steps, one line per column."""
     values = smooth(losses, window)
-    steps = start_step + np.arange(values.shape[0]) + (window - 1 if values.shape[0] < _np(losses).shape[0] else 0)
+    steps = (
+        start_step
+        + np.arange(values.shape[0])
+        + (window - 1 if values.shape[0] < _np(losses).shape[0] else 0)
+    )
     for k in range(values.shape[1]):
         ax.plot(steps, values[:, k], label=None if labels is None else labels[k], lw=1.2, **kwargs)
     ax.set_xlabel("training step")
@@ -84,8 +91,13 @@ def joined_loss_curves(ax, phases: Sequence, labels: Sequence[str] | None = None
         offset = (window - 1) if values.shape[0] < _np(phase).shape[0] else 0
         steps = start + offset + np.arange(values.shape[0])
         for k in range(values.shape[1]):
-            ax.plot(steps, values[:, k], color=PALETTE[k % len(PALETTE)], lw=1.2,
-                    label=None if labels is None or index > 0 else labels[k])
+            ax.plot(
+                steps,
+                values[:, k],
+                color=PALETTE[k % len(PALETTE)],
+                lw=1.2,
+                label=None if labels is None or index > 0 else labels[k],
+            )
         start += _np(phase).shape[0]
         if index < len(phases) - 1:
             ax.axvline(start, color="k", lw=0.8, ls=":")
@@ -96,7 +108,9 @@ def joined_loss_curves(ax, phases: Sequence, labels: Sequence[str] | None = None
 
 def reference_line(ax, value: float, label: str = "naive baseline", **kwargs):
     """A dashed horizontal line (for example the naive loss)."""
-    ax.axhline(value, color=kwargs.pop("color", NAIVE_COLOR), ls="--", lw=1.2, label=label, **kwargs)
+    ax.axhline(
+        value, color=kwargs.pop("color", NAIVE_COLOR), ls="--", lw=1.2, label=label, **kwargs
+    )
     return ax
 
 
@@ -113,13 +127,30 @@ def lines_with_bands(ax, x, means, lowers, uppers, labels: Sequence[str] | None 
     means, lowers, uppers = map(_np, (means, lowers, uppers))
     for g in range(means.shape[0]):
         label = None if labels is None else labels[g]
-        line_with_band(ax, x, means[g], lowers[g], uppers[g], label=label, color=PALETTE[g % len(PALETTE)], **kwargs)
+        line_with_band(
+            ax,
+            x,
+            means[g],
+            lowers[g],
+            uppers[g],
+            label=label,
+            color=PALETTE[g % len(PALETTE)],
+            **kwargs,
+        )
     return ax
 
 
 def errorbars(ax, x, mean, err, label: str | None = None, **kwargs):
     """Points with error bars."""
-    ax.errorbar(_np(x), _np(mean), yerr=_np(err), fmt=kwargs.pop("fmt", "o"), capsize=3, label=label, **kwargs)
+    ax.errorbar(
+        _np(x),
+        _np(mean),
+        yerr=_np(err),
+        fmt=kwargs.pop("fmt", "o"),
+        capsize=3,
+        label=label,
+        **kwargs,
+    )
     return ax
 
 

@@ -5,6 +5,7 @@ myst-nb's ``glue``, so the chapter's prose and captions show computed values
 (``{glue:text}`name:.4f` `` and ``{glue:figure}`` in markdown) instead of retyped ones.
 Outside Jupyter Book (a plain Python session) they simply display.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,17 +22,14 @@ def _glue(name: str, value: Any) -> bool:
     return True
 
 
-def number(name: str, value: float) -> float:
-    """Glue a number under ``name`` (as a Python float) and return it."""
-    value = float(value)
-    _glue(name, value)
-    return value
+def number(name: str, value: float) -> None:
+    """Glue a number under ``name`` (as a Python float)."""
+    _glue(name, float(value))
 
 
-def text(name: str, value: str) -> str:
-    """Glue a piece of text under ``name`` and return it."""
+def text(name: str, value: str) -> None:
+    """Glue a piece of text under ``name``."""
     _glue(name, value)
-    return value
 
 
 def figure(name: str, fig) -> None:

@@ -13,6 +13,7 @@ and runs ``jupyter-book build`` with warnings as errors into ``_build/html/``.
 
 Heavy imports (papermill, jupytext, yaml) happen inside the functions that need them.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .claims import CLAIMS_SUFFIX, MANIFEST, write_claims_file
 from .params import ChapterConfig, ParameterError, check_profile
@@ -142,7 +144,7 @@ class RunPlan:
 
     chapter: str
     cfg: ChapterConfig
-    parameters: dict[str, Any]      # what papermill injects: profile + explicit overrides
+    parameters: dict[str, Any]  # what papermill injects: profile + explicit overrides
     source: Path
     output: Path
     root: Path
@@ -274,9 +276,14 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
         ) from exc
     _tag_injected_cell(partial)
     if not partial_claims.exists():  # a chapter without claims still gets its (empty) file
-        write_claims_file(partial_claims, {
-            "chapter": plan.chapter, "profile": plan.cfg.profile, "claims": [],
-        })
+        write_claims_file(
+            partial_claims,
+            {
+                "chapter": plan.chapter,
+                "profile": plan.cfg.profile,
+                "claims": [],
+            },
+        )
     os.replace(partial_claims, plan.claims_file)
     os.replace(partial, out)
     return out
@@ -294,7 +301,7 @@ def _tag_injected_cell(path: Path) -> None:
     display = [t for t in (params or []) if t != "parameters"]
     if not display:
         return
-    for cell, tags in zip(nb.cells, tags_of):
+    for cell, tags in zip(nb.cells, tags_of, strict=False):
         if "injected-parameters" in tags:
             cell.metadata["tags"] = [*tags, *(t for t in display if t not in tags)]
     nbformat.write(nb, path)
@@ -343,9 +350,19 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
     if work.exists():
         shutil.rmtree(work)
     cmd = [
-        sys.executable, "-c", "from jupyter_book.cli.main import main; main()",
-        "build", str(stage), "--path-output", str(work), "--all",
-        "-W", "-n", "--keep-going", "--builder", "html",
+        sys.executable,
+        "-c",
+        "from jupyter_book.cli.main import main; main()",
+        "build",
+        str(stage),
+        "--path-output",
+        str(work),
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+        "--builder",
+        "html",
     ]
     # Sphinx's status output (and jupyter-book's closing message, which names its own
     # output folder) is shown only when the build fails; warnings go straight to stderr.

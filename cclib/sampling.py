@@ -10,6 +10,7 @@
 
 Every function takes an explicit ``torch.Generator`` and draws on the generator's device.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,9 @@ def _check_probability(p: float) -> None:
         raise ValueError(f"p must be in (0, 1], got {p}")
 
 
-def _uniform_pm1(shape: tuple[int, ...] | int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
+def _uniform_pm1(
+    shape: tuple[int, ...] | int, generator: torch.Generator, dtype: torch.dtype
+) -> torch.Tensor:
     values = torch.rand(shape, generator=generator, device=generator.device, dtype=dtype)
     return values.mul_(2.0).sub_(1.0)
 
@@ -46,7 +49,9 @@ def _bernoulli_positions(total: int, p: float, generator: torch.Generator) -> to
     if device.type == "cpu":
         while positions[-1] < total:
             more = torch.empty(count, dtype=torch.float64).geometric_(p, generator=generator)
-            positions = torch.cat([positions, positions[-1] + torch.cumsum(more.to(torch.int64), 0)])
+            positions = torch.cat(
+                [positions, positions[-1] + torch.cumsum(more.to(torch.int64), 0)]
+            )
     return positions
 
 
@@ -58,7 +63,11 @@ def sparse_uniform(
     device = generator.device
     if p >= SPARSE_PATH_MAX_P:
         active = torch.rand((batch, n), generator=generator, device=device) < p
-        return torch.where(active, _uniform_pm1((batch, n), generator, dtype), torch.zeros((), dtype=dtype, device=device))
+        return torch.where(
+            active,
+            _uniform_pm1((batch, n), generator, dtype),
+            torch.zeros((), dtype=dtype, device=device),
+        )
     total = batch * n
     positions = _bernoulli_positions(total, p, generator).clamp_(max=total)  # padding -> dummy slot
     flat = torch.zeros(total + 1, dtype=dtype, device=device)

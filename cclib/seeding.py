@@ -4,6 +4,7 @@ An instance seed (an int chosen in a chapter's parameters) is split into indepen
 streams, one per purpose (weight initialisation, training data, evaluation data,
 mixing matrix), with numpy's ``SeedSequence``. Nothing is ever seeded from the clock.
 """
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -29,7 +30,9 @@ def derive_seed(seed: int, stream: Stream, part: int = 0) -> int:
     """
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
-    state = np.random.SeedSequence([int(seed), int(stream), int(part)]).generate_state(2, dtype=np.uint32)
+    state = np.random.SeedSequence([int(seed), int(stream), int(part)]).generate_state(
+        2, dtype=np.uint32
+    )
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
 
 

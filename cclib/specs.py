@@ -3,6 +3,7 @@
 ``python -m cclib params <name>`` prints a chapter's table. A test checks that each
 chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
 """
+
 from __future__ import annotations
 
 from .params import (
@@ -47,7 +48,9 @@ def get_spec(name: str) -> ChapterSpec:
 NONEMPTY_HELP = "scale steps by 1/(1-(1-p)^n) so the number of non-empty batches matches the paper"
 
 
-def model_params(p_help: str = "feature probability during training, in (0, 1]") -> tuple[Param, ...]:
+def model_params(
+    p_help: str = "feature probability during training, in (0, 1]",
+) -> tuple[Param, ...]:
     """``p``, ``n_features`` and ``n_neurons`` of the paper-000 MLP (defaults: the paper's)."""
     return (
         p_param(0.01, help=p_help),
@@ -64,109 +67,198 @@ def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[
         batch_size_param(batch_size),
         lr_param(3e-3),
         weight_decay_param(0.01),
-        bool_param("nonempty_steps", {"smoke": False, "quick": False, "paper": True}, NONEMPTY_HELP),
+        bool_param(
+            "nonempty_steps", {"smoke": False, "quick": False, "paper": True}, NONEMPTY_HELP
+        ),
     )
 
 
 register(ChapterSpec("claims", "Claims"))
 
-register(ChapterSpec(
-    "naive_baseline",
-    "The naive baseline",
-    (
-        *model_params(),
-        mixing_param("clean"),
-        sigma_param(0.02),
-        seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
-        *training_params({"smoke": 40, "quick": 6000, "paper": 10000}, {"smoke": 256, "quick": 1024, "paper": 2048}),
-        count_param(
-            "eval_samples",
-            {"smoke": 256, "quick": 16384, "paper": 65536},
-            "evaluation samples per stratum of active-feature count",
+register(
+    ChapterSpec(
+        "naive_baseline",
+        "The naive baseline",
+        (
+            *model_params(),
+            mixing_param("clean"),
+            sigma_param(0.02),
+            seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
+            *training_params(
+                {"smoke": 40, "quick": 6000, "paper": 10000},
+                {"smoke": 256, "quick": 1024, "paper": 2048},
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 256, "quick": 16384, "paper": 65536},
+                "evaluation samples per stratum of active-feature count",
+            ),
+            count_param(
+                "mc_samples",
+                {"smoke": 20000, "quick": 2_000_000, "paper": 8_000_000},
+                "Monte Carlo samples for the naive baseline loss",
+            ),
+            count_param(
+                "sigma_grid",
+                {"smoke": 3, "quick": 9, "paper": 17},
+                "number of sigma values (0 to 2 sigma) for the naive-with-mixing check",
+                minimum=2,
+            ),
+            float_param(
+                "tolerance",
+                0.03,
+                "largest relative distance from the naive loss that counts as a match, in (0, 1)",
+                in_open_closed(0.0, 1.0),
+            ),
         ),
-        count_param(
-            "mc_samples",
-            {"smoke": 20000, "quick": 2_000_000, "paper": 8_000_000},
-            "Monte Carlo samples for the naive baseline loss",
-        ),
-        count_param(
-            "sigma_grid",
-            {"smoke": 3, "quick": 9, "paper": 17},
-            "number of sigma values (0 to 2 sigma) for the naive-with-mixing check",
-            minimum=2,
-        ),
-        float_param(
-            "tolerance",
-            0.03,
-            "largest relative distance from the naive loss that counts as a match, in (0, 1)",
-            in_open_closed(0.0, 1.0),
-        ),
-    ),
-))
+    )
+)
 
-register(ChapterSpec(
-    "equivalence",
-    "The residual model and its one-layer equivalent",
-    (
-        *model_params(),
-        count_param("width", 1000, "residual stream width of the embedding", minimum=2),
-        count_param("embedding_seed", 0, "seed of the frozen embedding W_E (and of M)", minimum=0),
-        count_param("seeds", {"smoke": 2, "quick": 3, "paper": 5},
-                    "training seeds of the residual model and of the MLP from its mapped init (a spread needs 2)",
-                    minimum=2),
-        count_param("sign_seeds", {"smoke": 2, "quick": 5, "paper": 5},
-                    "training seeds per sign in the comparison of M with its negative (a spread needs 2)",
-                    minimum=2),
-        *training_params({"smoke": 20, "quick": 10000, "paper": 10000}, {"smoke": 128, "quick": 256, "paper": 2048}),
-        count_param(
-            "eval_samples",
-            {"smoke": 256, "quick": 16384, "paper": 65536},
-            "evaluation samples per stratum of active-feature count",
+register(
+    ChapterSpec(
+        "equivalence",
+        "The residual model and its one-layer equivalent",
+        (
+            *model_params(),
+            count_param("width", 1000, "residual stream width of the embedding", minimum=2),
+            count_param(
+                "embedding_seed", 0, "seed of the frozen embedding W_E (and of M)", minimum=0
+            ),
+            count_param(
+                "seeds",
+                {"smoke": 2, "quick": 3, "paper": 5},
+                "training seeds of the residual model and of the MLP from its mapped init (a spread needs 2)",
+                minimum=2,
+            ),
+            count_param(
+                "sign_seeds",
+                {"smoke": 2, "quick": 5, "paper": 5},
+                "training seeds per sign in the comparison of M with its negative (a spread needs 2)",
+                minimum=2,
+            ),
+            *training_params(
+                {"smoke": 20, "quick": 10000, "paper": 10000},
+                {"smoke": 128, "quick": 256, "paper": 2048},
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 256, "quick": 16384, "paper": 65536},
+                "evaluation samples per stratum of active-feature count",
+            ),
+            count_param(
+                "function_samples",
+                {"smoke": 256, "quick": 4096, "paper": 16384},
+                "random inputs on which the two forward passes are compared",
+            ),
+            float_param(
+                "function_tolerance",
+                1e-10,
+                "largest max-abs output difference in float64 that counts as equal, in (0, 1]",
+                in_open_closed(0.0, 1.0),
+            ),
+            count_param(
+                "histogram_embeddings",
+                {"smoke": 4, "quick": 50, "paper": 200},
+                "embeddings whose M eigenvalues are pooled in the spectrum figure",
+                minimum=2,
+            ),
+            float_param(
+                "z",
+                3.0,
+                "standard errors a difference must exceed to count as resolved, positive",
+                in_open_closed(0.0, 100.0),
+            ),
         ),
-        count_param("function_samples", {"smoke": 256, "quick": 4096, "paper": 16384},
-                    "random inputs on which the two forward passes are compared"),
-        float_param("function_tolerance", 1e-10,
-                    "largest max-abs output difference in float64 that counts as equal, in (0, 1]",
-                    in_open_closed(0.0, 1.0)),
-        count_param("histogram_embeddings", {"smoke": 4, "quick": 50, "paper": 200},
-                    "embeddings whose M eigenvalues are pooled in the spectrum figure", minimum=2),
-        float_param("z", 3.0, "standard errors a difference must exceed to count as resolved, positive",
-                    in_open_closed(0.0, 100.0)),
-    ),
-))
+    )
+)
 
-register(ChapterSpec(
-    "mixing",
-    "The advantage needs mixing and scales with it",
-    (
-        *model_params("feature probability during training (and of the sigma sweep), in (0, 1]"),
-        sigma_param(0.02, help="std of the Gaussian mixing matrices of the p-profile figure (initial value when learned)"),
-        seeds_param({"smoke": 2, "quick": 3, "paper": 5},
-                    help="training seeds per condition of the p-profile figure and of the transplant"),
-        float_param("sigma_max", 0.08, "largest sigma of the sigma sweep (the grid starts at 0), positive",
-                    in_open_closed(0.0, 10.0)),
-        count_param("sigma_points", {"smoke": 5, "quick": 11, "paper": 41},
-                    "number of equally spaced sigma values of the sweep, at least 5", minimum=5),
-        seeds_param({"smoke": 2, "quick": 3, "paper": 3}, name="sigma_seeds",
-                    help="training seeds per sigma and kind in the sigma sweep"),
-        bool_param("vary_matrix", True,
-                   "seed s also draws its own unit mixing matrix (mixing_seed s); false: one matrix for all seeds"),
-        *training_params({"smoke": 40, "quick": 2000, "paper": 10000}, {"smoke": 128, "quick": 512, "paper": 2048}),
-        choice_param("transplant_mixing", "embedding",
-                     "mixing of the models that are fine-tuned on clean labels", ("gaussian", "symmetric", "embedding")),
-        steps_param({"smoke": 20, "quick": 2000, "paper": 10000}, name="finetune_steps",
-                    help="fine-tuning steps on clean labels (fresh AdamW state, new cosine schedule)"),
-        count_param("p_points", {"smoke": 7, "quick": 31, "paper": 100},
-                    "points of the log grid of evaluation p from 1e-3 to 1", minimum=2),
-        count_param("eval_samples", {"smoke": 256, "quick": 8192, "paper": 65536},
-                    "evaluation samples per stratum of active-feature count"),
-        count_param("bootstrap", {"smoke": 200, "quick": 2000, "paper": 5000},
-                    "bootstrap resamples of the seeds for the optimum of the sigma sweep", minimum=10),
-        count_param("fit_points", 2, "grid points on each side of the lowest point used in the parabola fit"),
-        float_param("tolerance", 0.03,
-                    "relative margin over the naive loss that counts as beating it, in (0, 1)",
-                    in_open_closed(0.0, 1.0)),
-        float_param("z", 2.0, "standard errors by which a margin must clear the tolerance, positive",
-                    in_open_closed(0.0, 100.0)),
-    ),
-))
+register(
+    ChapterSpec(
+        "mixing",
+        "The advantage needs mixing and scales with it",
+        (
+            *model_params(
+                "feature probability during training (and of the sigma sweep), in (0, 1]"
+            ),
+            sigma_param(
+                0.02,
+                help="std of the Gaussian mixing matrices of the p-profile figure (initial value when learned)",
+            ),
+            seeds_param(
+                {"smoke": 2, "quick": 3, "paper": 5},
+                help="training seeds per condition of the p-profile figure and of the transplant",
+            ),
+            float_param(
+                "sigma_max",
+                0.08,
+                "largest sigma of the sigma sweep (the grid starts at 0), positive",
+                in_open_closed(0.0, 10.0),
+            ),
+            count_param(
+                "sigma_points",
+                {"smoke": 5, "quick": 11, "paper": 41},
+                "number of equally spaced sigma values of the sweep, at least 5",
+                minimum=5,
+            ),
+            seeds_param(
+                {"smoke": 2, "quick": 3, "paper": 3},
+                name="sigma_seeds",
+                help="training seeds per sigma and kind in the sigma sweep",
+            ),
+            bool_param(
+                "vary_matrix",
+                True,
+                "seed s also draws its own unit mixing matrix (mixing_seed s); false: one matrix for all seeds",
+            ),
+            *training_params(
+                {"smoke": 40, "quick": 2000, "paper": 10000},
+                {"smoke": 128, "quick": 512, "paper": 2048},
+            ),
+            choice_param(
+                "transplant_mixing",
+                "embedding",
+                "mixing of the models that are fine-tuned on clean labels",
+                ("gaussian", "symmetric", "embedding"),
+            ),
+            steps_param(
+                {"smoke": 20, "quick": 2000, "paper": 10000},
+                name="finetune_steps",
+                help="fine-tuning steps on clean labels (fresh AdamW state, new cosine schedule)",
+            ),
+            count_param(
+                "p_points",
+                {"smoke": 7, "quick": 31, "paper": 100},
+                "points of the log grid of evaluation p from 1e-3 to 1",
+                minimum=2,
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 256, "quick": 8192, "paper": 65536},
+                "evaluation samples per stratum of active-feature count",
+            ),
+            count_param(
+                "bootstrap",
+                {"smoke": 200, "quick": 2000, "paper": 5000},
+                "bootstrap resamples of the seeds for the optimum of the sigma sweep",
+                minimum=10,
+            ),
+            count_param(
+                "fit_points",
+                2,
+                "grid points on each side of the lowest point used in the parabola fit",
+            ),
+            float_param(
+                "tolerance",
+                0.03,
+                "relative margin over the naive loss that counts as beating it, in (0, 1)",
+                in_open_closed(0.0, 1.0),
+            ),
+            float_param(
+                "z",
+                2.0,
+                "standard errors by which a margin must clear the tolerance, positive",
+                in_open_closed(0.0, 100.0),
+            ),
+        ),
+    )
+)

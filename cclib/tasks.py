@@ -7,9 +7,10 @@
   unordered pair, MSE weighted so that the three cases of a pair (neither, one, both on)
   contribute equally in expectation.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -54,7 +55,9 @@ class ReluMixingTask(nn.Module):
         else:
             learned = [bool(v) for v in learn_scale]
             if len(learned) != instances:
-                raise ValueError(f"learn_scale needs one value per instance ({instances}), got {len(learned)}")
+                raise ValueError(
+                    f"learn_scale needs one value per instance ({instances}), got {len(learned)}"
+                )
         # Instances whose scale is not learned get no gradient (and the scale gets no weight
         # decay), so AdamW leaves their entry exactly unchanged.
         self.learn_values = learned
@@ -71,7 +74,10 @@ class ReluMixingTask(nn.Module):
     def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
         """``(K, batch, n)`` training inputs, instance ``k`` from ``generators[k]``."""
         return torch.stack(
-            [sparse_uniform(batch, self.n_features, p, g) for p, g in zip(self.p_values, generators)]
+            [
+                sparse_uniform(batch, self.n_features, p, g)
+                for p, g in zip(self.p_values, generators, strict=True)
+            ]
         ).to(self.mixing.device)
 
     def labels(self, x: torch.Tensor) -> torch.Tensor:
@@ -125,13 +131,15 @@ class UniversalANDTask(nn.Module):
             if not 0 <= value <= m:
                 raise ValueError(f"s must be in [0, m={m}], got {value}")
         self.register_buffer("pairs", pair_indices(m))
-        weights = torch.stack([case_weights(m, v) if weighted else torch.ones(3) for v in self.s_values])
+        weights = torch.stack(
+            [case_weights(m, v) if weighted else torch.ones(3) for v in self.s_values]
+        )
         self.register_buffer("weights", weights)  # (K, 3)
 
     def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
         """``(K, batch, m)`` inputs with exactly ``s_k`` ones."""
         return torch.stack(
-            [exactly_s_boolean(batch, self.m, s, g) for s, g in zip(self.s_values, generators)]
+            [exactly_s_boolean(batch, self.m, s, g) for s, g in zip(self.s_values, generators, strict=True)]
         ).to(self.pairs.device)
 
     def labels(self, v: torch.Tensor) -> torch.Tensor:

@@ -8,12 +8,14 @@ progress bar every few hundred steps. With a checkpointer the loop saves its ful
 (weights, optimiser moments, generator states, losses so far) every
 ``checkpoint_every`` steps and resumes from it bit for bit.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -101,7 +103,9 @@ def train(
     groups = [ParamGroup(list(model.parameters()), config.weight_decay)]
     if any(True for _ in task.parameters()):
         groups.append(ParamGroup(list(task.parameters()), 0.0))  # label scale: no decay
-    optimiser = InstanceAdamW(groups, cosine_schedule(config.lr, horizons, device), config.betas, config.eps)
+    optimiser = InstanceAdamW(
+        groups, cosine_schedule(config.lr, horizons, device), config.betas, config.eps
+    )
     losses = torch.zeros(total, instances, device=device)
     start = 0
     saved = checkpointer.load() if checkpointer is not None else None
@@ -110,10 +114,16 @@ def train(
         model.load_state_dict(saved["model"])
         task.load_state_dict(saved["task"])
         optimiser.load_state_dict(saved["optimizer"])
-        for generator, state in zip(generators, saved["generators"]):
+        for generator, state in zip(generators, saved["generators"], strict=True):
             generator.set_state(state)
         losses[:start] = saved["losses"].to(device)
-    bar = tqdm(total=total, initial=start, desc=description, disable=not _progress_enabled(progress), mininterval=2.0)
+    bar = tqdm(
+        total=total,
+        initial=start,
+        desc=description,
+        disable=not _progress_enabled(progress),
+        mininterval=2.0,
+    )
     refresh = max(1, min(250, total // 20))
     for step in range(start, total):
         x = task.sample(generators, config.batch_size)

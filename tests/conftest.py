@@ -1,4 +1,5 @@
 """Shared fixtures: a private results cache, one torch thread, and CLI helpers."""
+
 from __future__ import annotations
 
 import os
@@ -34,13 +35,18 @@ def cache_dir() -> Path:
     return path
 
 
-def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """``python -m cclib ARGS`` in a subprocess (text output captured)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "cclib", *args],
-        cwd=cwd or ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd or ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -55,5 +61,6 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         return {}
     return {
         str(p.relative_to(directory)): p.read_bytes()
-        for p in sorted(directory.rglob("*")) if p.is_file()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
     }

@@ -1,4 +1,5 @@
 """Loss-vs-sigma analysis: parabola minimum, seed bootstrap, fall-then-rise."""
+
 import numpy as np
 import pytest
 
@@ -37,7 +38,9 @@ def test_bootstrap_is_reproducible_and_includes_evaluation_noise():
     quiet = analysis.bootstrap_curves(losses, replicates=50, seed=3)
     assert np.allclose(quiet, curve())
     noisy = analysis.bootstrap_curves(losses, stderr=1e-3, replicates=2000, seed=3)
-    assert np.array_equal(noisy, analysis.bootstrap_curves(losses, stderr=1e-3, replicates=2000, seed=3))
+    assert np.array_equal(
+        noisy, analysis.bootstrap_curves(losses, stderr=1e-3, replicates=2000, seed=3)
+    )
     assert noisy.std(axis=0).mean() == pytest.approx(1e-3 / 2, rel=0.1)  # sd of a mean of 4
 
 

@@ -1,5 +1,6 @@
 """Tests of the naive baseline (cclib.baselines): the closed form against the stratified
 estimate of the hand-coded model (5 standard errors), and the choice of features."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,9 @@ Z = 5.0
 @pytest.mark.parametrize("n", [2, 10, 100])
 def test_clean_closed_form_is_one_twelfth(n):
     assert naive_loss_per_feature(None, n, range(n // 2)) == pytest.approx(1 / 12, rel=1e-12)
-    assert naive_loss_per_feature(torch.zeros(n, n), n, range(n // 2)) == pytest.approx(1 / 12, rel=1e-12)
+    assert naive_loss_per_feature(torch.zeros(n, n), n, range(n // 2)) == pytest.approx(
+        1 / 12, rel=1e-12
+    )
     assert naive_loss_per_feature(None, n, range(n)) == 0
     assert naive_loss_per_feature(None, n, []) == pytest.approx(1 / 6)
 
@@ -49,7 +52,9 @@ def test_closed_form_matches_stratified_estimate(kind, p):
     g = make_generator(1, Stream.MIXING)
     m = gaussian(n, 0.05, g) if kind == "gaussian" else mixing_matrix("embedding", n, g, width=100)
     for represented in (list(range(n // 2)), naive_features(m, n, n // 2)):
-        closed, mean, stderr = closed_vs_estimate(m, represented, p, samples=10_000 if p < 0.1 else 4000)
+        closed, mean, stderr = closed_vs_estimate(
+            m, represented, p, samples=10_000 if p < 0.1 else 4000
+        )
         assert stderr < 0.02 * closed  # informative
         assert abs(mean - closed) < Z * stderr, (represented, closed, mean, stderr)
 
@@ -66,7 +71,11 @@ def test_naive_features_picks_largest_diagonal_and_lowers_the_loss():
     first = naive_loss_per_feature(m, n, range(d))
     assert best < first
     # it is the optimum over represented sets: the closed form only depends on the missing diagonal
-    assert best == pytest.approx((n - d) / 6 / n + float(m.double().square().sum()) / 3 / n + float(diag[others].double().sum()) / 3 / n)
+    assert best == pytest.approx(
+        (n - d) / 6 / n
+        + float(m.double().square().sum()) / 3 / n
+        + float(diag[others].double().sum()) / 3 / n
+    )
     # without M (or with a constant diagonal) the first d features
     assert naive_features(None, n, d) == list(range(d))
     assert naive_features(torch.eye(n) * 0.3, n, d) == list(range(d))

@@ -1,5 +1,6 @@
 """The whole book under the smoke profile: every chapter executed through papermill, and
 the HTML built from those outputs with warnings as errors."""
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,11 @@ def test_no_error_outputs_and_profile_printed(smoke_build):
 
 def test_claims_page_lists_every_claim(smoke_build):
     executed = smoke_build.build_dir / "executed"
-    ids = [c["id"] for name in CHAPTERS
-           for c in json.loads((executed / f"{name}.claims.json").read_text())["claims"]]
+    ids = [
+        c["id"]
+        for name in CHAPTERS
+        for c in json.loads((executed / f"{name}.claims.json").read_text())["claims"]
+    ]
     assert ids, "no chapter recorded a claim"
     page = (smoke_build.build_dir / "html" / "book" / "claims.html").read_text()
     for claim_id in ids:
@@ -99,10 +103,13 @@ def test_warning_fails_the_build(tmp_path, root, cli):
     (proj / "book").mkdir(parents=True)
     shutil.copy(root / "_config.yml", proj / "_config.yml")
     (proj / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/claims\n")
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/claims\n"
+    )
     for name in ("claims.py", "references.bib"):
         shutil.copy(root / "book" / name, proj / "book" / name)
-    shutil.copytree(root / "book" / "_static", proj / "book" / "_static")  # _config.yml's static path
+    shutil.copytree(
+        root / "book" / "_static", proj / "book" / "_static"
+    )  # _config.yml's static path
     (proj / "book" / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
     proc = cli("build", "--profile", "smoke", "--root", str(proj))
     assert proc.returncode == 1, proc.stderr[-3000:]

@@ -54,7 +54,7 @@ def assert_same(a, b) -> None:
             assert_same(a[k], b[k])
     elif isinstance(a, (list, tuple)):
         assert type(a) is type(b) and len(a) == len(b)
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             assert_same(x, y)
     else:
         assert a == b and type(a) is type(b)
@@ -328,8 +328,17 @@ def _edit_meta(**changes):
         (_edit_meta(config={**CONFIG, "n": 5}), "config differs"),
         (_edit_meta(key="0" * 20), "another key"),
     ],
-    ids=["truncated", "flipped", "unloadable", "no-meta", "no-payload", "garbage-meta",
-         "meta-not-object", "other-config", "other-key"],
+    ids=[
+        "truncated",
+        "flipped",
+        "unloadable",
+        "no-meta",
+        "no-payload",
+        "garbage-meta",
+        "meta-not-object",
+        "other-config",
+        "other-key",
+    ],
 )
 def test_corrupt_entry_recomputed(tmp_path, corrupt, reason):
     cache, compute = Cache(tmp_path), Counter()

@@ -1,4 +1,5 @@
 """The claims API and its JSON format."""
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,27 @@ def recorder(tmp_path):
 
 
 def test_record_writes_stable_json(recorder):
-    claim = recorder.record(id="a", statement="A holds.", measured=0.5, holds=True,
-                            error=0.01, paper=0.5)
+    claim = recorder.record(
+        id="a", statement="A holds.", measured=0.5, holds=True, error=0.01, paper=0.5
+    )
     assert claim == Claim("a", "chap", "A holds.", 0.5, 0.5, 0.01, True, "smoke")
     data = json.loads(recorder.path.read_text())
-    assert data == {"chapter": "chap", "profile": "smoke", "claims": [
-        {"id": "a", "chapter": "chap", "statement": "A holds.", "paper": 0.5,
-         "measured": 0.5, "error": 0.01, "holds": True, "profile": "smoke"}]}
+    assert data == {
+        "chapter": "chap",
+        "profile": "smoke",
+        "claims": [
+            {
+                "id": "a",
+                "chapter": "chap",
+                "statement": "A holds.",
+                "paper": 0.5,
+                "measured": 0.5,
+                "error": 0.01,
+                "holds": True,
+                "profile": "smoke",
+            }
+        ],
+    }
     assert tuple(data["claims"][0]) == CLAIM_KEYS
 
 
@@ -57,12 +72,23 @@ def test_rewritten_after_each_record_atomically(recorder, tmp_path):
 
 
 def test_numpy_and_torch_scalars(recorder):
-    c = recorder.record(id="np", statement="s", measured=np.float32(0.25),
-                        holds=np.bool_(True), error=np.float64(0.5), paper=np.int64(1))
+    c = recorder.record(
+        id="np",
+        statement="s",
+        measured=np.float32(0.25),
+        holds=np.bool_(True),
+        error=np.float64(0.5),
+        paper=np.int64(1),
+    )
     assert (type(c.measured), type(c.holds), type(c.error), type(c.paper)) == (
-        float, bool, float, float)
-    t = recorder.record(id="torch", statement="s", measured=torch.tensor(1.5),
-                        holds=torch.tensor(True))
+        float,
+        bool,
+        float,
+        float,
+    )
+    t = recorder.record(
+        id="torch", statement="s", measured=torch.tensor(1.5), holds=torch.tensor(True)
+    )
     assert t.measured == 1.5 and t.holds is True
     json.loads(recorder.path.read_text())
 
@@ -90,21 +116,24 @@ def test_duplicate_id_rejected(recorder):
     assert len(json.loads(recorder.path.read_text())["claims"]) == 1
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(id="", statement="s", measured=1, holds=True), "id"),
-    (dict(id="x", statement="", measured=1, holds=True), "statement"),
-    (dict(id="x", statement="s", measured=math.nan, holds=True), "finite"),
-    (dict(id="x", statement="s", measured=math.inf, holds=True), "finite"),
-    (dict(id="x", statement="s", measured="1", holds=True), "real number"),
-    (dict(id="x", statement="s", measured=None, holds=True), "required"),
-    (dict(id="x", statement="s", measured=True, holds=True), "real number"),
-    (dict(id="x", statement="s", measured=np.array([1.0, 2.0]), holds=True), "single number"),
-    (dict(id="x", statement="s", measured=1, holds=1), "boolean"),
-    (dict(id="x", statement="s", measured=1, holds="yes"), "boolean"),
-    (dict(id="x", statement="s", measured=1, holds=True, error=-0.1), ">= 0"),
-    (dict(id="x", statement="s", measured=1, holds=True, error=math.nan), "finite"),
-    (dict(id="x", statement="s", measured=1, holds=True, paper="0.1"), "real number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(id="", statement="s", measured=1, holds=True), "id"),
+        (dict(id="x", statement="", measured=1, holds=True), "statement"),
+        (dict(id="x", statement="s", measured=math.nan, holds=True), "finite"),
+        (dict(id="x", statement="s", measured=math.inf, holds=True), "finite"),
+        (dict(id="x", statement="s", measured="1", holds=True), "real number"),
+        (dict(id="x", statement="s", measured=None, holds=True), "required"),
+        (dict(id="x", statement="s", measured=True, holds=True), "real number"),
+        (dict(id="x", statement="s", measured=np.array([1.0, 2.0]), holds=True), "single number"),
+        (dict(id="x", statement="s", measured=1, holds=1), "boolean"),
+        (dict(id="x", statement="s", measured=1, holds="yes"), "boolean"),
+        (dict(id="x", statement="s", measured=1, holds=True, error=-0.1), ">= 0"),
+        (dict(id="x", statement="s", measured=1, holds=True, error=math.nan), "finite"),
+        (dict(id="x", statement="s", measured=1, holds=True, paper="0.1"), "real number"),
+    ],
+)
 def test_validation(recorder, kwargs, match):
     with pytest.raises(ValueError, match=match):
         recorder.record(**kwargs)
@@ -112,8 +141,14 @@ def test_validation(recorder, kwargs, match):
 
 
 def test_table_rendering(recorder):
-    recorder.record(id="ok", statement="It <holds> & is fine.", measured=0.08331, holds=True,
-                    error=0.00021, paper=0.0833)
+    recorder.record(
+        id="ok",
+        statement="It <holds> & is fine.",
+        measured=0.08331,
+        holds=True,
+        error=0.00021,
+        paper=0.0833,
+    )
     recorder.record(id="bad", statement="It fails.", measured=2.0, holds=False)
     table = recorder.table()
     html = table._repr_html_()
@@ -138,8 +173,9 @@ def test_load_claims_uses_manifest_order(tmp_path):
         rec = ClaimRecorder(chapter, "quick", path=tmp_path / f"{chapter}.claims.json")
         rec.record(id=f"{chapter}.x", statement="s", measured=1, holds=True)
     assert [c.chapter for c in load_claims(tmp_path)] == ["a_chapter", "b_chapter", "stale"]
-    (tmp_path / "build.json").write_text(json.dumps(
-        {"profile": "quick", "chapters": ["b_chapter", "a_chapter", "missing"]}))
+    (tmp_path / "build.json").write_text(
+        json.dumps({"profile": "quick", "chapters": ["b_chapter", "a_chapter", "missing"]})
+    )
     assert [c.chapter for c in load_claims(tmp_path)] == ["b_chapter", "a_chapter"]
 
 

@@ -1,4 +1,5 @@
 """``python -m cclib`` in a subprocess: bad input, run, params, claims."""
+
 from __future__ import annotations
 
 import json
@@ -7,17 +8,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import snapshot
 
 from cclib import runner
 from cclib.claims import CLAIM_KEYS, ClaimRecorder
 from cclib.specs import get_spec
 
-from conftest import snapshot
-
 NB = "naive_baseline"
 
 # A stand-in for the real chapter: same parameters, runs in a second.
-FAKE_CHAPTER = textwrap.dedent('''\
+FAKE_CHAPTER = textwrap.dedent("""\
     # %% [markdown]
     # # Fake chapter
 
@@ -31,15 +31,15 @@ FAKE_CHAPTER = textwrap.dedent('''\
     claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
     claims.record(id="fake.p", statement="p as configured", measured=cfg.p, holds=True)
     claims.table()
-    ''')
+    """)
 
-FAILING_CLAIMS_PAGE = textwrap.dedent('''\
+FAILING_CLAIMS_PAGE = textwrap.dedent("""\
     # %% tags=["parameters"]
     profile = None
 
     # %%
     raise RuntimeError("boom from the chapter")
-    ''')
+    """)
 
 
 @pytest.fixture
@@ -68,27 +68,38 @@ def assert_one_error_line(proc, *fragments):
 
 
 BAD_INPUTS = [
-    pytest.param(["run", "no_such_chapter"], ["unknown chapter 'no_such_chapter'", NB],
-                 id="unknown-chapter"),
-    pytest.param(["run", NB, "--profile", "fast"], ["unknown profile 'fast'", "smoke, quick, paper"],
-                 id="unknown-profile"),
-    pytest.param(["run", NB, "-p", "foo", "1"], ["unknown parameter 'foo'"], id="unknown-parameter"),
+    pytest.param(
+        ["run", "no_such_chapter"], ["unknown chapter 'no_such_chapter'", NB], id="unknown-chapter"
+    ),
+    pytest.param(
+        ["run", NB, "--profile", "fast"],
+        ["unknown profile 'fast'", "smoke, quick, paper"],
+        id="unknown-profile",
+    ),
+    pytest.param(
+        ["run", NB, "-p", "foo", "1"], ["unknown parameter 'foo'"], id="unknown-parameter"
+    ),
     pytest.param(["run", NB, "-p", "steps", "abc"], ["'steps'", "integer"], id="wrong-type"),
     pytest.param(["run", NB, "-p", "p", "0"], ["'p'", "(0, 1]"], id="p-zero"),
     pytest.param(["run", NB, "-p", "p", "1.5"], ["'p'", "(0, 1]", "1.5"], id="p-above-one"),
     pytest.param(["run", NB, "-p", "sigma", "-0.1"], ["'sigma'", ">= 0"], id="negative-sigma"),
     pytest.param(["run", NB, "-p", "steps", "0"], ["'steps'", ">= 1"], id="steps-below-one"),
-    pytest.param(["run", NB, "-p", "mixing", "fancy"], ["'mixing'", "clean", "embedding"],
-                 id="unknown-mixing"),
-    pytest.param(["run", NB, "-p", "nonempty_steps", "maybe"], ["'nonempty_steps'", "boolean"],
-                 id="bad-bool"),
+    pytest.param(
+        ["run", NB, "-p", "mixing", "fancy"],
+        ["'mixing'", "clean", "embedding"],
+        id="unknown-mixing",
+    ),
+    pytest.param(
+        ["run", NB, "-p", "nonempty_steps", "maybe"], ["'nonempty_steps'", "boolean"], id="bad-bool"
+    ),
     pytest.param(["run", NB, "-p", "p"], ["-p"], id="p-missing-value"),
 ]
 
 
 @pytest.mark.parametrize("args,fragments", BAD_INPUTS)
-def test_bad_input_one_line_exit_2_nothing_touched(cli, project, cache_dir, tmp_path,
-                                                   args, fragments):
+def test_bad_input_one_line_exit_2_nothing_touched(
+    cli, project, cache_dir, tmp_path, args, fragments
+):
     (cache_dir / "marker.bin").write_bytes(b"cache entry")
     earlier = tmp_path / "earlier" / "out.ipynb"
     earlier.parent.mkdir()
@@ -100,8 +111,13 @@ def test_bad_input_one_line_exit_2_nothing_touched(cli, project, cache_dir, tmp_
     before = (snapshot(cache_dir), snapshot(earlier.parent), snapshot(project))
 
     for extra in (["--output", str(earlier)], []):  # explicit and default output path
-        proc = cli(*args, *(["--profile", "smoke"] if "--profile" not in args else []),
-                   *extra, "--root", str(project))
+        proc = cli(
+            *args,
+            *(["--profile", "smoke"] if "--profile" not in args else []),
+            *extra,
+            "--root",
+            str(project),
+        )
         assert_one_error_line(proc, *fragments)
 
     assert (snapshot(cache_dir), snapshot(earlier.parent), snapshot(project)) == before
@@ -109,16 +125,36 @@ def test_bad_input_one_line_exit_2_nothing_touched(cli, project, cache_dir, tmp_
 
 def test_output_inside_book_refused(cli, project):
     before = snapshot(project)
-    proc = cli("run", NB, "--profile", "smoke", "--root", str(project),
-               "--output", str(project / "book" / f"{NB}.ipynb"))
+    proc = cli(
+        "run",
+        NB,
+        "--profile",
+        "smoke",
+        "--root",
+        str(project),
+        "--output",
+        str(project / "book" / f"{NB}.ipynb"),
+    )
     assert_one_error_line(proc, "--output", "never written")
     assert snapshot(project) == before
 
 
 def test_run_executes_into_its_own_output(cli, project):
     paired = (project / "book" / f"{NB}.ipynb").read_bytes()
-    proc = cli("run", NB, "--profile", "smoke", "-p", "p", "0.05", "-p", "mixing", "gaussian",
-               "--root", str(project))
+    proc = cli(
+        "run",
+        NB,
+        "--profile",
+        "smoke",
+        "-p",
+        "p",
+        "0.05",
+        "-p",
+        "mixing",
+        "gaussian",
+        "--root",
+        str(project),
+    )
     assert proc.returncode == 0, proc.stderr
     out = project / "_build" / "runs" / NB / "smoke__p-0.05__mixing-gaussian.ipynb"
     assert proc.stdout.strip() == str(out)
@@ -157,8 +193,9 @@ def test_default_output_names(root):
     overrides = {"mixing": "gaussian", "p": 0.05, "nonempty_steps": True, "steps": None}
     cfg = spec.resolve("smoke", **overrides)
     path = runner.default_output(root, cfg, overrides)
-    assert path == (root / "_build" / "runs" / NB
-                    / "smoke__p-0.05__mixing-gaussian__nonempty_steps-true.ipynb")
+    assert path == (
+        root / "_build" / "runs" / NB / "smoke__p-0.05__mixing-gaussian__nonempty_steps-true.ipynb"
+    )
     assert runner.default_output(root, spec.resolve("quick"), {}).name == "quick.ipynb"
 
 
@@ -172,7 +209,7 @@ def test_params_lists_every_parameter(cli):
     steps = next(line for line in lines if line.startswith("steps "))
     values = [str(spec.param("steps").values[k]) for k in ("smoke", "quick", "paper")]
     columns = [header.index(c) for c in ("smoke", "quick", "paper", "help")]
-    cells = [steps[a:b].strip() for a, b in zip(columns, columns[1:])]
+    cells = [steps[a:b].strip() for a, b in zip(columns, columns[1:], strict=False)]
     assert cells == values and spec.param("steps").help in steps
     for name in ("profile", *get_spec(NB).names):
         assert any(line.startswith(name + " ") for line in lines), name
@@ -188,8 +225,7 @@ def fake_build(tmp_path) -> Path:
     a = ClaimRecorder("chap_a", "smoke", path=executed / "chap_a.claims.json")
     a.record(id="a.one", statement="One.", measured=0.5, error=0.1, paper=0.4, holds=True)
     a.record(id="a.two", statement="Two.", measured=3, holds=False)
-    (executed / "build.json").write_text(json.dumps({"profile": "smoke",
-                                                     "chapters": ["chap_a"]}))
+    (executed / "build.json").write_text(json.dumps({"profile": "smoke", "chapters": ["chap_a"]}))
     return executed
 
 
@@ -205,8 +241,16 @@ def test_claims_json_format(cli, fake_build):
         assert item["paper"] is None or isinstance(item["paper"], float)
         assert item["error"] is None or isinstance(item["error"], float)
         assert isinstance(item["holds"], bool) and item["profile"] == "smoke"
-    assert data[0] == {"id": "a.one", "chapter": "chap_a", "statement": "One.", "paper": 0.4,
-                       "measured": 0.5, "error": 0.1, "holds": True, "profile": "smoke"}
+    assert data[0] == {
+        "id": "a.one",
+        "chapter": "chap_a",
+        "statement": "One.",
+        "paper": 0.4,
+        "measured": 0.5,
+        "error": 0.1,
+        "holds": True,
+        "profile": "smoke",
+    }
     assert data[1]["paper"] is None and data[1]["error"] is None and data[1]["holds"] is False
 
 
@@ -226,7 +270,9 @@ def test_import_stays_light(cli):
     import subprocess
     import sys
 
-    code = ("import sys, cclib; heavy = [m for m in ('torch', 'papermill', 'jupytext', "
-            "'nbformat', 'yaml', 'IPython') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, cclib; heavy = [m for m in ('torch', 'papermill', 'jupytext', "
+        "'nbformat', 'yaml', 'IPython') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr

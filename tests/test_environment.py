@@ -1,4 +1,5 @@
 """One source of pins (constraints.txt), mirrored by environment.yml; the two commands."""
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,11 @@ def test_key_pins():
 def test_ci_runs_the_readme_test_command():
     ci = ROOT / ".ci" / "run"
     assert os.access(ci, os.X_OK)
-    body = [line.strip() for line in ci.read_text().splitlines()
-            if line.strip() and not line.startswith("#")]
+    body = [
+        line.strip()
+        for line in ci.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert body[0] == "set -euo pipefail" and body[-1] == "make test"
     readme = (ROOT / "README.md").read_text()
     assert "make book" in readme and "make test" in readme

@@ -1,4 +1,5 @@
 """The residual model equals its mapped MLP plus M = I - W_E^T W_E; spectrum theory."""
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,9 @@ TRAIN = TrainConfig(steps=2, batch_size=8)
 
 
 def _residual(n=12, width=40, d=5):
-    sweep = ResidualSweep(seeds=(0, 1), embedding_seeds=(3, 3), p=0.5, train=TRAIN, n=n, d=d, width=width)
+    sweep = ResidualSweep(
+        seeds=(0, 1), embedding_seeds=(3, 3), p=0.5, train=TRAIN, n=n, d=d, width=width
+    )
     return sweep, init_residual(sweep)
 
 
@@ -32,8 +35,13 @@ def test_output_gap_zero_for_derived_sign_and_large_for_the_other():
 
 def test_task_mixing_of_embedding_instance_is_the_residual_models():
     sweep, model = _residual()
-    mlp = MLPSweep(instances=(CCInstance(seed=0, p=0.5, mixing="embedding", mixing_seed=3),), train=TRAIN,
-                   n=sweep.n, d=sweep.d, width=sweep.width)
+    mlp = MLPSweep(
+        instances=(CCInstance(seed=0, p=0.5, mixing="embedding", mixing_seed=3),),
+        train=TRAIN,
+        n=sweep.n,
+        d=sweep.d,
+        width=sweep.width,
+    )
     task = build_mlp_task(mlp)
     assert torch.allclose(task.scale[0] * task.mixing[0], model.equivalent_mixing()[0], atol=1e-6)
 
@@ -44,13 +52,15 @@ def test_marchenko_pastur_density_integrates_to_one_and_theory():
     assert abs(np.trapezoid(equivalence.marchenko_pastur_density(lam, 0.1), lam) - 1) < 1e-3
     theory = equivalence.mixing_spectrum_theory(100, 1000)
     assert math.isclose(theory.eig_max, 1 - (1 - math.sqrt(0.1)) ** 2)
-    assert math.isclose(theory.offdiag_std, 1000 ** -0.5)
+    assert math.isclose(theory.offdiag_std, 1000**-0.5)
     assert 50 < theory.n_positive < 57  # MP is right-skewed: its median lies below its mean 1
 
 
 def test_embedding_spectra_and_differences():
     spectra = equivalence.embedding_spectra(20, 200, [0, 1])
-    assert spectra.shape == (2, 20) and float(spectra.sum(dim=1).abs().max()) < 1e-5  # trace M = 0 (float32 embedding)
+    assert (
+        spectra.shape == (2, 20) and float(spectra.sum(dim=1).abs().max()) < 1e-5
+    )  # trace M = 0 (float32 embedding)
     mean, err = equivalence.paired_difference([1.0, 2.0, 3.0], [0.0, 1.0, 3.0])
     assert math.isclose(mean, 2 / 3) and err > 0
     mean, err = equivalence.unpaired_difference([1.0, 2.0], [0.0, 1.0])

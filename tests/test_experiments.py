@@ -1,5 +1,6 @@
 """Tests of the cached sweeps (cclib.experiments): train once then load, per-instance
 horizons for "non-empty batches", instance validation and learned label scales."""
+
 from __future__ import annotations
 
 import math
@@ -10,11 +11,11 @@ import torch
 import cclib.experiments as experiments
 from cclib.cache import Cache
 from cclib.experiments import (
-    init_residual,
     CCInstance,
     MLPSweep,
     ResidualSweep,
     build_mlp_task,
+    init_residual,
     load_mlp,
     load_residual,
     run_mlp_sweep,
@@ -30,9 +31,18 @@ TRAIN = TrainConfig(steps=30, batch_size=64)
 def small_sweep(**kwargs) -> MLPSweep:
     instances = kwargs.pop(
         "instances",
-        (CCInstance(seed=0, p=0.1), CCInstance(seed=1, p=0.1, mixing="gaussian", sigma=0.05, mixing_seed=3)),
+        (
+            CCInstance(seed=0, p=0.1),
+            CCInstance(seed=1, p=0.1, mixing="gaussian", sigma=0.05, mixing_seed=3),
+        ),
     )
-    return MLPSweep(instances=instances, train=kwargs.pop("train", TRAIN), n=kwargs.pop("n", 12), d=kwargs.pop("d", 6), **kwargs)
+    return MLPSweep(
+        instances=instances,
+        train=kwargs.pop("train", TRAIN),
+        n=kwargs.pop("n", 12),
+        d=kwargs.pop("d", 6),
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -86,18 +96,24 @@ def test_initial_weights_enter_the_key(tmp_path, counted_train):
 def test_nonempty_steps_horizons():
     steps, n = 20, 12
     instances = tuple(CCInstance(seed=i, p=p) for i, p in enumerate([0.001, 0.01, 0.1, 1.0]))
-    sweep = small_sweep(instances=instances, train=TrainConfig(steps=steps, batch_size=16), n=n, nonempty_steps=True)
+    sweep = small_sweep(
+        instances=instances, train=TrainConfig(steps=steps, batch_size=16), n=n, nonempty_steps=True
+    )
     expected = [math.ceil(steps / (1 - (1 - i.p) ** n)) for i in instances]
     assert sweep.horizons() == expected
     assert expected[-1] == steps and expected[0] > 80 * steps
     assert small_sweep(instances=instances, n=n).horizons() == [TRAIN.steps] * 4
-    res = ResidualSweep(seeds=(0, 1), embedding_seeds=(0, 1), p=0.01, train=TRAIN, n=n, nonempty_steps=True)
+    res = ResidualSweep(
+        seeds=(0, 1), embedding_seeds=(0, 1), p=0.01, train=TRAIN, n=n, nonempty_steps=True
+    )
     assert res.horizons() == [math.ceil(TRAIN.steps / (1 - 0.99**n))] * 2
 
 
 def test_nonempty_steps_run_uses_horizons(tmp_path):
     instances = (CCInstance(seed=0, p=0.05), CCInstance(seed=1, p=1.0))
-    sweep = small_sweep(instances=instances, train=TrainConfig(steps=10, batch_size=16), nonempty_steps=True)
+    sweep = small_sweep(
+        instances=instances, train=TrainConfig(steps=10, batch_size=16), nonempty_steps=True
+    )
     result = run_mlp_sweep(sweep, Cache(tmp_path), device="cpu")
     assert result.horizons == sweep.horizons()
     assert result.losses.shape == (max(sweep.horizons()), 2)
@@ -170,7 +186,9 @@ def test_learn_sigma_is_per_instance(tmp_path):
 
 
 def test_residual_sweep_runs_and_loads(tmp_path, counted_train):
-    sweep = ResidualSweep(seeds=(0, 1), embedding_seeds=(5, 6), p=0.2, train=TRAIN, n=10, d=4, width=16)
+    sweep = ResidualSweep(
+        seeds=(0, 1), embedding_seeds=(5, 6), p=0.2, train=TRAIN, n=10, d=4, width=16
+    )
     cache = Cache(tmp_path)
     first = run_residual_sweep(sweep, cache, device="cpu")
     second = run_residual_sweep(sweep, cache, device="cpu")
@@ -186,8 +204,14 @@ def test_embedding_instance_matches_residual_sweep_embedding():
     """An ``embedding`` CCInstance with ``mixing_seed = s`` trains on the M of the residual
     model whose embedding seed is ``s`` (the equivalence of the two setups)."""
     n, width = 10, 16
-    sweep = small_sweep(instances=(CCInstance(seed=0, p=0.1, mixing="embedding", mixing_seed=6),), n=n, width=width)
-    residual = ResidualSweep(seeds=(0,), embedding_seeds=(6,), p=0.1, train=TRAIN, n=n, d=4, width=width)
+    sweep = small_sweep(
+        instances=(CCInstance(seed=0, p=0.1, mixing="embedding", mixing_seed=6),), n=n, width=width
+    )
+    residual = ResidualSweep(
+        seeds=(0,), embedding_seeds=(6,), p=0.1, train=TRAIN, n=n, d=4, width=width
+    )
     task = build_mlp_task(sweep)
-    torch.testing.assert_close(task.mixing[0], init_residual(residual).equivalent_mixing()[0], rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        task.mixing[0], init_residual(residual).equivalent_mixing()[0], rtol=0, atol=1e-6
+    )
     assert task.scale.item() == 1.0

@@ -1,5 +1,6 @@
 """Tests of the mixing matrices (cclib.mixing): entry statistics (5 standard errors),
 structure (symmetry, zero diagonal, unit-norm embeddings) and spectra."""
+
 from __future__ import annotations
 
 import math
@@ -91,7 +92,9 @@ def test_embedding_structure_and_statistics():
     assert abs(float(pairs.std()) - sigma) < std_tolerance(sigma, pairs.numel())
     assert abs(float(pairs.mean())) < Z * sigma / math.sqrt(pairs.numel())
     # mixing_matrix draws the same embedding from the same generator state
-    torch.testing.assert_close(mixing_matrix("embedding", n, gen(6), width=width), m.float(), rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        mixing_matrix("embedding", n, gen(6), width=width), m.float(), rtol=0, atol=1e-6
+    )
 
 
 def test_unknown_kind_names_allowed_kinds():

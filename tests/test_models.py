@@ -1,5 +1,6 @@
 """Tests of the batched models (cclib.models): per-seed initialisation independent of the
 batch, PyTorch-default init bounds, and the exact residual <-> MLP equivalence."""
+
 from __future__ import annotations
 
 import math
@@ -16,7 +17,9 @@ Z = 5.0
 
 
 def embeddings(seeds, n, width) -> torch.Tensor:
-    return torch.stack([random_embedding(n, width, make_generator(s, Stream.EMBEDDING)) for s in seeds])
+    return torch.stack(
+        [random_embedding(n, width, make_generator(s, Stream.EMBEDDING)) for s in seeds]
+    )
 
 
 def inputs(instances: int, batch: int, n: int, seed: int = 0, dtype=torch.float32) -> torch.Tensor:
@@ -59,7 +62,9 @@ def test_batched_equals_one_at_a_time(kind):
 def test_parts_are_independent_streams():
     """``w_in`` and ``w_out`` of one seed come from different streams (not one reused)."""
     model = MLP.init([0], 10, 10)
-    assert not torch.allclose(model.w_in[0], model.w_out[0]) and not torch.allclose(model.w_in[0], model.w_out[0].T)
+    assert not torch.allclose(model.w_in[0], model.w_out[0]) and not torch.allclose(
+        model.w_in[0], model.w_out[0].T
+    )
     a = linear_init([0], (10, 10), 10, part=0)
     b = linear_init([0], (10, 10), 10, part=1)
     assert not torch.equal(a, b)
@@ -84,13 +89,19 @@ def test_init_bounds(kind, expected):
         assert float(values.abs().max()) > bound * (1 - 10 / count)  # fills the interval
         # uniform on [-b, b]: mean 0 (var b^2/3), second moment b^2/3 (var 4 b^4/45)
         assert abs(float(values.mean())) < Z * bound / math.sqrt(3 * count), name
-        assert abs(float(values.square().mean()) - bound**2 / 3) < Z * bound**2 * math.sqrt(4 / 45 / count), name
+        assert abs(float(values.square().mean()) - bound**2 / 3) < Z * bound**2 * math.sqrt(
+            4 / 45 / count
+        ), name
 
 
 def test_shapes():
     mlp = MLP.init([0, 1], 30, 12)
     assert mlp.w_in.shape == (2, 12, 30) and mlp.w_out.shape == (2, 30, 12) and mlp.instances == 2
-    assert mlp(inputs(2, 5, 30)).shape == (2, 5, 30) and mlp.hidden(inputs(2, 5, 30)).shape == (2, 5, 12)
+    assert mlp(inputs(2, 5, 30)).shape == (2, 5, 30) and mlp.hidden(inputs(2, 5, 30)).shape == (
+        2,
+        5,
+        12,
+    )
     res = build("residual", [0, 1])
     assert res.w_in.shape == (2, 12, 40) and res.w_out.shape == (2, 40, 12)
     assert [name for name, _ in res.named_parameters()] == ["w_in", "w_out"]  # W_E is frozen
@@ -126,17 +137,25 @@ def test_residual_equivalent_mlp_and_mixing_exact():
     mlp = res.equivalent_mlp()
     m = res.equivalent_mixing()
     assert mlp.w_in.dtype == torch.float64 and m.shape == (2, n, n)
-    torch.testing.assert_close(m, torch.stack([embedding_induced(w) for w in w_e]), rtol=0, atol=1e-15)
+    torch.testing.assert_close(
+        m, torch.stack([embedding_induced(w) for w in w_e]), rtol=0, atol=1e-15
+    )
     x = inputs(2, 100, n, dtype=torch.float64)
     with torch.no_grad():
         residual_out, mlp_out = res(x), mlp(x)
     mx = torch.bmm(x, m.transpose(1, 2))
     # direct formula of the residual model
     direct = torch.stack(
-        [(x[k] @ w_e[k].T + torch.relu(x[k] @ w_e[k].T @ res.w_in[k].T) @ res.w_out[k].T) @ w_e[k] for k in range(2)]
+        [
+            (x[k] @ w_e[k].T + torch.relu(x[k] @ w_e[k].T @ res.w_in[k].T) @ res.w_out[k].T)
+            @ w_e[k]
+            for k in range(2)
+        ]
     ).detach()
     torch.testing.assert_close(residual_out, direct, rtol=0, atol=1e-12)
-    torch.testing.assert_close(residual_out - (torch.relu(x) + x), mlp_out - (torch.relu(x) + mx), rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        residual_out - (torch.relu(x) + x), mlp_out - (torch.relu(x) + mx), rtol=0, atol=1e-12
+    )
     torch.testing.assert_close(residual_out, mlp_out + x - mx, rtol=0, atol=1e-12)
     # the equivalent MLP does not share storage with the residual model
     with torch.no_grad():

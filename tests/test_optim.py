@@ -1,5 +1,6 @@
 """Tests of the per-instance AdamW (cclib.optim) against torch.optim.AdamW and of the
 cosine schedule against torch's CosineAnnealingLR."""
+
 from __future__ import annotations
 
 import math
@@ -27,12 +28,18 @@ def test_constant_schedule_matches_torch_adamw():
 
     a, b = torch.nn.Parameter(a0.clone()), torch.nn.Parameter(b0.clone())
     mine = InstanceAdamW(
-        [ParamGroup([a], 0.01), ParamGroup([b], 0.0)], torch.full((steps, k), LR), betas=BETAS, eps=EPS
+        [ParamGroup([a], 0.01), ParamGroup([b], 0.0)],
+        torch.full((steps, k), LR),
+        betas=BETAS,
+        eps=EPS,
     )
     ta, tb = torch.nn.Parameter(a0.clone()), torch.nn.Parameter(b0.clone())
     ref = torch.optim.AdamW(
         [{"params": [ta], "weight_decay": 0.01}, {"params": [tb], "weight_decay": 0.0}],
-        lr=LR, betas=BETAS, eps=EPS, foreach=False,
+        lr=LR,
+        betas=BETAS,
+        eps=EPS,
+        foreach=False,
     )
     for t in range(steps):
         mine.zero_grad()
@@ -58,7 +65,9 @@ def test_per_instance_schedules_match_separate_torch_runs():
     refs = []
     for k in range(2):
         p = torch.nn.Parameter(w0[k].clone())
-        refs.append((p, torch.optim.AdamW([p], lr=LR, betas=BETAS, eps=EPS, weight_decay=wd, foreach=False)))
+        refs.append(
+            (p, torch.optim.AdamW([p], lr=LR, betas=BETAS, eps=EPS, weight_decay=wd, foreach=False))
+        )
     for t in range(steps):
         w.grad = gw[t].clone()
         mine.step()
@@ -93,7 +102,10 @@ def test_state_dict_roundtrip_continues_identically():
         opt = InstanceAdamW([ParamGroup([w], 0.01)], schedule)
         for t in range(steps):
             if t == split:
-                state = {k: ([x.clone() for x in v] if isinstance(v, list) else v) for k, v in opt.state_dict().items()}
+                state = {
+                    k: ([x.clone() for x in v] if isinstance(v, list) else v)
+                    for k, v in opt.state_dict().items()
+                }
                 saved = w.detach().clone()
                 w = torch.nn.Parameter(saved)
                 opt = InstanceAdamW([ParamGroup([w], 0.01)], schedule)
@@ -119,9 +131,21 @@ def test_cosine_schedule_matches_torch(horizons):
             expected.append(sched.get_last_lr()[0])
             opt.step()
             sched.step()
-        torch.testing.assert_close(schedule[:horizon, k].double(), torch.tensor(expected, dtype=torch.float64), rtol=1e-6, atol=1e-9)
+        torch.testing.assert_close(
+            schedule[:horizon, k].double(),
+            torch.tensor(expected, dtype=torch.float64),
+            rtol=1e-6,
+            atol=1e-9,
+        )
         assert schedule[0, k] == pytest.approx(lr)
         assert bool((schedule[horizon:, k] == 0).all())
-        assert bool((schedule[:horizon, k] > 0).all())  # still learning on the last step of the horizon
+        assert bool(
+            (schedule[:horizon, k] > 0).all()
+        )  # still learning on the last step of the horizon
         closed = [0.5 * lr * (1 + math.cos(math.pi * t / horizon)) for t in range(horizon)]
-        torch.testing.assert_close(schedule[:horizon, k].double(), torch.tensor(closed, dtype=torch.float64), rtol=1e-6, atol=0)
+        torch.testing.assert_close(
+            schedule[:horizon, k].double(),
+            torch.tensor(closed, dtype=torch.float64),
+            rtol=1e-6,
+            atol=0,
+        )

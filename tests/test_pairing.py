@@ -1,4 +1,5 @@
 """book/*.py and book/*.ipynb stay paired, and parameters cells match the specs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,8 +65,11 @@ def test_one_parameters_cell_matching_spec(name):
     assert "profile" in cell.source
     # papermill must be able to parse every line (e.g. no '=' inside comments)
     parsed = [p.name for p in PythonTranslator.inspect(cell)]
-    assigned = [line.split("=")[0].strip() for line in cell.source.splitlines()
-                if line.strip() and not line.strip().startswith("#")]
+    assigned = [
+        line.split("=")[0].strip()
+        for line in cell.source.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     assert parsed == assigned, f"{name}: papermill cannot parse the parameters cell"
     assert parsed[0] == "profile", f"{name}: profile must come first"
     assert name in SPECS, f"{name}: no entry in cclib/specs.py"

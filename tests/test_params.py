@@ -1,4 +1,5 @@
 """Parameter specifications: parsing, profiles, validation messages."""
+
 from __future__ import annotations
 
 import json
@@ -117,30 +118,53 @@ def test_configure_reads_namespace_and_prints_profile(capsys):
 
 
 def test_parse_cli_types(spec):
-    parsed = spec.parse_cli([
-        ("p", "0.05"), ("steps", "1e3"), ("seeds", "4"), ("mixing", "symmetric"),
-        ("nonempty_steps", "yes"), ("sigma", "none"),
-    ])
-    assert parsed == {"p": 0.05, "steps": 1000, "seeds": 4, "mixing": "symmetric",
-                      "nonempty_steps": True, "sigma": None}
+    parsed = spec.parse_cli(
+        [
+            ("p", "0.05"),
+            ("steps", "1e3"),
+            ("seeds", "4"),
+            ("mixing", "symmetric"),
+            ("nonempty_steps", "yes"),
+            ("sigma", "none"),
+        ]
+    )
+    assert parsed == {
+        "p": 0.05,
+        "steps": 1000,
+        "seeds": 4,
+        "mixing": "symmetric",
+        "nonempty_steps": True,
+        "sigma": None,
+    }
     assert type(parsed["steps"]) is int
 
 
-@pytest.mark.parametrize("text,value", [
-    ("true", True), ("1", True), ("yes", True), ("True", True),
-    ("false", False), ("0", False), ("no", False),
-])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("True", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+    ],
+)
 def test_parse_cli_booleans(spec, text, value):
     assert spec.parse_cli([("nonempty_steps", text)]) == {"nonempty_steps": value}
 
 
-@pytest.mark.parametrize("name,text,fragment", [
-    ("steps", "abc", "expects an integer, got 'abc'"),
-    ("steps", "2.5", "expects an integer"),
-    ("p", "abc", "expects a number"),
-    ("nonempty_steps", "maybe", "expects a boolean"),
-    ("p", "nan", "finite"),
-])
+@pytest.mark.parametrize(
+    "name,text,fragment",
+    [
+        ("steps", "abc", "expects an integer, got 'abc'"),
+        ("steps", "2.5", "expects an integer"),
+        ("p", "abc", "expects a number"),
+        ("nonempty_steps", "maybe", "expects a boolean"),
+        ("p", "nan", "finite"),
+    ],
+)
 def test_parse_cli_wrong_type(spec, name, text, fragment):
     message = error(spec.parse_cli, [(name, text)])
     assert message.startswith(f"parameter {name!r}:")
@@ -173,31 +197,37 @@ def test_unknown_parameter(spec):
     assert "unknown parameter 'foo'" in error(spec.parse_cli, [("foo", "1")])
 
 
-@pytest.mark.parametrize("name,value,fragment", [
-    ("steps", "abc", "expects an integer"),
-    ("steps", 2.5, "expects an integer"),
-    ("steps", True, "expects an integer"),   # bool is never an int
-    ("p", "0.5", "expects a number"),
-    ("p", False, "expects a number"),
-    ("mixing", 3, "expects a string"),
-    ("nonempty_steps", 1, "expects a boolean"),
-])
+@pytest.mark.parametrize(
+    "name,value,fragment",
+    [
+        ("steps", "abc", "expects an integer"),
+        ("steps", 2.5, "expects an integer"),
+        ("steps", True, "expects an integer"),  # bool is never an int
+        ("p", "0.5", "expects a number"),
+        ("p", False, "expects a number"),
+        ("mixing", 3, "expects a string"),
+        ("nonempty_steps", 1, "expects a boolean"),
+    ],
+)
 def test_wrong_type(spec, name, value, fragment):
     message = error(spec.resolve, "smoke", **{name: value})
     assert message.startswith(f"parameter {name!r}:") and fragment in message
 
 
-@pytest.mark.parametrize("name,value,allowed", [
-    ("p", 0, "in (0, 1]"),
-    ("p", 1.5, "in (0, 1]"),
-    ("p", -0.1, "in (0, 1]"),
-    ("sigma", -0.01, ">= 0"),
-    ("steps", 0, ">= 1"),
-    ("steps", -5, ">= 1"),
-    ("seeds", 0, ">= 1"),
-    ("lr", 0.0, "> 0"),
-    ("weight_decay", -1e-3, ">= 0"),
-])
+@pytest.mark.parametrize(
+    "name,value,allowed",
+    [
+        ("p", 0, "in (0, 1]"),
+        ("p", 1.5, "in (0, 1]"),
+        ("p", -0.1, "in (0, 1]"),
+        ("sigma", -0.01, ">= 0"),
+        ("steps", 0, ">= 1"),
+        ("steps", -5, ">= 1"),
+        ("seeds", 0, ">= 1"),
+        ("lr", 0.0, "> 0"),
+        ("weight_decay", -1e-3, ">= 0"),
+    ],
+)
 def test_out_of_range(spec, name, value, allowed):
     message = error(spec.resolve, "smoke", **{name: value})
     assert message.startswith(f"parameter {name!r}: must be {allowed}, got ")

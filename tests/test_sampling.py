@@ -3,6 +3,7 @@
 Every statistical check uses a fixed seed and a tolerance of 5 standard errors derived
 from the distribution under test, so a correct sampler fails with probability < 1e-6.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,13 @@ import time
 import pytest
 import torch
 
-from cclib.sampling import SPARSE_PATH_MAX_P, exactly_k_uniform, exactly_s_boolean, random_subsets, sparse_uniform
+from cclib.sampling import (
+    SPARSE_PATH_MAX_P,
+    exactly_k_uniform,
+    exactly_s_boolean,
+    random_subsets,
+    sparse_uniform,
+)
 
 Z = 5.0  # tolerance in standard errors
 

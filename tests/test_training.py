@@ -1,6 +1,7 @@
 """Tests of the batched trainer (cclib.training): reproducibility, learning, batched ==
 one-at-a-time, per-instance horizons, bit-exact checkpoint/resume with the real cache,
 and the learnable label scale."""
+
 from __future__ import annotations
 
 import pytest
@@ -72,7 +73,9 @@ def test_shorter_horizon_stops_changing():
     torch.testing.assert_close(mb.w_out[0], alone.w_out[0], rtol=1e-5, atol=1e-6)
     assert not torch.allclose(mb.w_in[0], longer.w_in[0], rtol=1e-3, atol=1e-4)
     # the second instance ran its full cosine schedule
-    torch.testing.assert_close(mb.w_in[1], run([1], horizons=[150])[0].w_in[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        mb.w_in[1], run([1], horizons=[150])[0].w_in[0], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_frozen_instance_weights_constant_after_horizon():
@@ -85,7 +88,15 @@ def test_frozen_instance_weights_constant_after_horizon():
             return super().sample(generators, batch)
 
     model, task = setup([0, 1], task_cls=Recording)
-    train(model, task, TrainConfig(steps=80, batch_size=64), [0, 1], [30, 80], device="cpu", progress=False)
+    train(
+        model,
+        task,
+        TrainConfig(steps=80, batch_size=64),
+        [0, 1],
+        [30, 80],
+        device="cpu",
+        progress=False,
+    )
     snapshots.append(model.w_in.detach()[0].clone())
     assert not torch.equal(snapshots[29], snapshots[30])  # step 29 (the last) still updates
     for s in snapshots[31:]:
@@ -122,15 +133,32 @@ def test_checkpoint_resume_bit_identical(tmp_path):
     ckpt = cache.checkpointer(key)
     model, task = setup(seeds, task_cls=make_interrupting(63), **kwargs)
     with pytest.raises(KeyboardInterrupt):
-        train(model, task, config, seeds, horizons, checkpointer=ckpt, checkpoint_every=25, device="cpu", progress=False)
+        train(
+            model,
+            task,
+            config,
+            seeds,
+            horizons,
+            checkpointer=ckpt,
+            checkpoint_every=25,
+            device="cpu",
+            progress=False,
+        )
     saved = cache.checkpointer(key).load()
     assert saved is not None and saved["step"] == 50
 
     counting = make_interrupting(-1)
     model, task = setup(seeds, task_cls=counting, **kwargs)  # fresh init, as after a crash
     result = train(
-        model, task, config, seeds, horizons, checkpointer=cache.checkpointer(key), checkpoint_every=25,
-        device="cpu", progress=False,
+        model,
+        task,
+        config,
+        seeds,
+        horizons,
+        checkpointer=cache.checkpointer(key),
+        checkpoint_every=25,
+        device="cpu",
+        progress=False,
     )
     assert counting.calls == 50  # resumed at step 50, not from scratch
     assert torch.equal(result.losses, ref.losses)
@@ -147,25 +175,48 @@ def test_learnable_scale_changes_without_weight_decay():
     model = MLP.init([0], N, D)
     task = ReluMixingTask(torch.zeros(1, N, N), 0.2, 0.7, learn_scale=True)
     before = model.w_in.detach().clone()
-    train(model, task, TrainConfig(steps=50, batch_size=64, lr=0.05, weight_decay=1.0), [0], device="cpu", progress=False)
+    train(
+        model,
+        task,
+        TrainConfig(steps=50, batch_size=64, lr=0.05, weight_decay=1.0),
+        [0],
+        device="cpu",
+        progress=False,
+    )
     assert torch.equal(task.scale.detach(), torch.tensor([0.7]))
     assert not torch.equal(model.w_in.detach(), before)
     # a fixed scale is a buffer and never changes
     _, task, _ = run([0], scale=0.3)
-    assert not isinstance(task.scale, torch.nn.Parameter) and task.scale.item() == pytest.approx(0.3)
+    assert not isinstance(task.scale, torch.nn.Parameter) and task.scale.item() == pytest.approx(
+        0.3
+    )
 
 
 def test_learn_scale_per_instance():
     """Only the instances that learn their scale change it; the others keep theirs exactly."""
     model, task = setup([0, 1, 2], scale=[0.05, 0.3, 0.2], learn_scale=[True, False, True])
     assert "learned" not in task.state_dict()  # the mask is not part of saved state
-    train(model, task, TrainConfig(steps=60, batch_size=64, lr=1e-2), [0, 1, 2], device="cpu", progress=False)
+    train(
+        model,
+        task,
+        TrainConfig(steps=60, batch_size=64, lr=1e-2),
+        [0, 1, 2],
+        device="cpu",
+        progress=False,
+    )
     scale = task.scale.detach()
     assert scale[0] != torch.tensor(0.05) and scale[2] != torch.tensor(0.2)
     assert scale[1] == torch.tensor(0.3)
     # instance 0 trains exactly as if every instance learned its scale
     model_all, task_all = setup([0, 1, 2], scale=[0.05, 0.3, 0.2], learn_scale=True)
-    train(model_all, task_all, TrainConfig(steps=60, batch_size=64, lr=1e-2), [0, 1, 2], device="cpu", progress=False)
+    train(
+        model_all,
+        task_all,
+        TrainConfig(steps=60, batch_size=64, lr=1e-2),
+        [0, 1, 2],
+        device="cpu",
+        progress=False,
+    )
     torch.testing.assert_close(task_all.scale.detach()[[0, 2]], scale[[0, 2]], rtol=1e-6, atol=1e-7)
     torch.testing.assert_close(model_all.w_in[0], model.w_in[0], rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError):
