@@ -3,20 +3,28 @@
 #                 chapter (default profile: paper on a GPU, quick on a CPU) and build the
 #                 HTML with warnings as errors; prints where the book is.
 #                 `make book PROFILE=smoke` picks another profile.
-#   make test   - same set-up, then the whole test suite.
+#   make test   - same set-up, then `ruff check` and `ruff format --check` (make lint),
+#                 then the whole test suite.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test sync clean clean-cache
+.PHONY: book test lint sync clean clean-cache
 
 book: $(STAMP)
 	$(PY) -m cclib build $(if $(PROFILE),--profile $(PROFILE))
 
-test: $(STAMP)
+# The files ruff checks (lint and format, config in pyproject.toml).
+LINTED := cclib/ tests/ benchmarks/ $(wildcard book/*.py)
+
+test: lint $(STAMP)
 	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 
 sync: $(STAMP)
 	$(VENV)/bin/jupytext --sync book/*.py

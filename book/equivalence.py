@@ -60,7 +60,8 @@ claims = cclib.ClaimRecorder("equivalence", cfg.profile)
 #
 # $$
 # \hat y' = W_E^\top\left(r + W'_\text{out}\,\mathrm{ReLU}(W'_\text{in}\, r)\right),
-# \qquad r = W_E x,\quad W'_\text{in} \in \mathbb{R}^{d\times w},\ W'_\text{out} \in \mathbb{R}^{w\times d}.
+# \qquad r = W_E x,\quad W'_\text{in} \in \mathbb{R}^{d\times w},\
+# W'_\text{out} \in \mathbb{R}^{w\times d}.
 # $$ (eq-residual)
 #
 # The model has no biases and is trained on $y' = \mathrm{ReLU}(x) + x$: the identity part is
@@ -84,7 +85,8 @@ residual_sweep = experiments.ResidualSweep(
 initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
 norms = initial.w_e.norm(dim=1)  # (K, n) column norms
 print(
-    f"W_E: {tuple(initial.w_e.shape[1:])}, column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]"
+    f"W_E: {tuple(initial.w_e.shape[1:])},",
+    f"column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]",
 )
 
 # %% [markdown]
@@ -109,10 +111,11 @@ print(
 #
 # Every sample has the same error under both views, so the losses agree for every input
 # distribution, and training the residual model is training $f$ on $\mathrm{ReLU}(x) + Mx$,
-# with $f$ restricted to the form $W_E^\top W'_\text{out}\,\mathrm{ReLU}(W'_\text{in} W_E\,\cdot)$.
-# When $w \ge n$ and $W_E$ has full column rank, every pair $(W_\text{in}, W_\text{out})$ has
-# this form (take $W'_\text{in} = W_\text{in} W_E^{+}$ and $W'_\text{out} = W_E^{+\top} W_\text{out}$
-# with the pseudo-inverse $W_E^+$), so the restriction costs nothing.
+# with $f$ restricted to the form
+# $W_E^\top W'_\text{out}\,\mathrm{ReLU}(W'_\text{in} W_E\,\cdot)$. When $w \ge n$ and $W_E$
+# has full column rank, every pair $(W_\text{in}, W_\text{out})$ has this form (take
+# $W'_\text{in} = W_\text{in} W_E^{+}$ and $W'_\text{out} = W_E^{+\top} W_\text{out}$ with
+# the pseudo-inverse $W_E^+$), so the restriction costs nothing.
 #
 # **Entries and sign.** With $(Mx)_i = \sum_j M_{ij} x_j$,
 # $M_{ij} = \delta_{ij} - \langle e_i, e_j\rangle$: the diagonal vanishes because the columns
@@ -140,7 +143,8 @@ gap64 = equivalence.output_gap(initial, m_derived, x, torch.float64)
 gap32 = equivalence.output_gap(initial, m_derived, x, torch.float32)
 gap_wrong_sign = equivalence.output_gap(initial, -m_derived, x, torch.float64)
 print(
-    f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e}; with -M instead: {gap_wrong_sign:.3f}"
+    f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e};",
+    f"with -M instead: {gap_wrong_sign:.3f}",
 )
 
 # %% [markdown]
@@ -154,13 +158,20 @@ print(
 # %%
 claims.record(
     id="equivalence.function_match",
-    statement=f"For random weights, the residual model's output equals the mapped MLP's plus (I - M)x with M = I - W_E^T W_E (max abs difference in float64 over {cfg.function_samples} dense inputs and {cfg.seeds} seeds, tolerance {cfg.function_tolerance:.0e}).",
+    statement=(
+        "For random weights, the residual model's output equals the mapped MLP's plus "
+        "(I - M)x with M = I - W_E^T W_E (max abs difference in float64 over "
+        f"{cfg.function_samples} dense inputs and {cfg.seeds} seeds, "
+        f"tolerance {cfg.function_tolerance:.0e})."
+    ),
     measured=gap64,
     error=None,
     holds=gap64 < cfg.function_tolerance,
 )
-report.number("function_tolerance", cfg.function_tolerance), report.number("gap64", gap64)
-report.number("gap32", gap32), report.number("gap_wrong_sign", gap_wrong_sign)
+report.number("function_tolerance", cfg.function_tolerance)
+report.number("gap64", gap64)
+report.number("gap32", gap32)
+report.number("gap_wrong_sign", gap_wrong_sign)
 # %% [markdown]
 # The float64 difference is {glue:text}`gap64:.1e` and the float32 one
 # {glue:text}`gap32:.1e`, while the opposite sign, $-M$, misses by
@@ -192,13 +203,18 @@ library_gap = max(
 )
 same_embedding = torch.equal(m_library, initial.equivalent_mixing())
 print(
-    f"library M vs derived M: {library_gap:.1e}; identical to the residual model's M: {same_embedding}"
+    f"library M vs derived M: {library_gap:.1e};",
+    f"identical to the residual model's M: {same_embedding}",
 )
 
 # %%
 claims.record(
     id="equivalence.library_m",
-    statement="The library's embedding-induced M (task of an embedding instance, and ResidualCC.equivalent_mixing) equals the derived I - W_E^T W_E, sign included (max abs difference, float32 storage).",
+    statement=(
+        "The library's embedding-induced M (task of an embedding instance, and "
+        "ResidualCC.equivalent_mixing) equals the derived I - W_E^T W_E, sign included "
+        "(max abs difference, float32 storage)."
+    ),
     measured=library_gap,
     error=None,
     holds=library_gap < 1e-5 and same_embedding,
@@ -248,7 +264,10 @@ print(stats, theory, spread, sep="\n")
 # %%
 claims.record(
     id="equivalence.m_offdiag_std",
-    statement=f"The off-diagonal entries of M have standard deviation 1/sqrt(width) = {theory.offdiag_std:.4f} (within {cfg.z:g} times its spread over embeddings).",
+    statement=(
+        "The off-diagonal entries of M have standard deviation 1/sqrt(width) = "
+        f"{theory.offdiag_std:.4f} (within {cfg.z:g} times its spread over embeddings)."
+    ),
     measured=stats.offdiag_std,
     error=spread["offdiag_std"],
     holds=abs(stats.offdiag_std - theory.offdiag_std) <= cfg.z * spread["offdiag_std"],
@@ -256,7 +275,10 @@ claims.record(
 diag_max = float(torch.diagonal(m_derived[0]).abs().max())
 claims.record(
     id="equivalence.m_diagonal",
-    statement="The diagonal of M vanishes (largest |M_ii|; the embedding is normalised in float32, so below 1e-5 counts as zero).",
+    statement=(
+        "The diagonal of M vanishes (largest |M_ii|; the embedding is normalised in "
+        "float32, so below 1e-5 counts as zero)."
+    ),
     measured=diag_max,
     error=None,
     holds=diag_max < 1e-5,
@@ -265,21 +287,31 @@ claims.record(
 # %%
 claims.record(
     id="equivalence.m_eig_min",
-    statement=f"The smallest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_min:.3f} (within {cfg.z:g} times its spread over embeddings).",
+    statement=(
+        f"The smallest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_min:.3f} "
+        f"(within {cfg.z:g} times its spread over embeddings)."
+    ),
     measured=stats.eig_min,
     error=spread["eig_min"],
     holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"],
 )
 claims.record(
     id="equivalence.m_eig_max",
-    statement=f"The largest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_max:.3f} (within {cfg.z:g} times its spread over embeddings).",
+    statement=(
+        f"The largest eigenvalue of M is near the Marchenko-Pastur edge {theory.eig_max:.3f} "
+        f"(within {cfg.z:g} times its spread over embeddings)."
+    ),
     measured=stats.eig_max,
     error=spread["eig_max"],
     holds=abs(stats.eig_max - theory.eig_max) <= cfg.z * spread["eig_max"],
 )
 claims.record(
     id="equivalence.m_positive_eigenvalues",
-    statement=f"M has more positive than negative eigenvalues: Marchenko-Pastur predicts {theory.n_positive:.1f} of {cfg.n_features} (count within {cfg.z:g} times its spread over embeddings).",
+    statement=(
+        "M has more positive than negative eigenvalues: Marchenko-Pastur predicts "
+        f"{theory.n_positive:.1f} of {cfg.n_features} (count within {cfg.z:g} times its "
+        "spread over embeddings)."
+    ),
     measured=stats.n_positive,
     error=spread["n_positive"],
     holds=stats.n_positive > cfg.n_features / 2
@@ -343,8 +375,9 @@ for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
 # It does not say that training them gives the same result, for two reasons:
 #
 # - **Initialisation.** PyTorch's default initialisation of the residual model draws
-#   $W'_\text{in}$ uniformly in $\pm 1/\sqrt{w}$. Mapped to the MLP, $W_\text{in} = W'_\text{in} W_E$
-#   has entries of variance $1/(3w)$, a factor $n/w$ smaller than the default MLP's $1/(3n)$;
+#   $W'_\text{in}$ uniformly in $\pm 1/\sqrt{w}$. Mapped to the MLP,
+#   $W_\text{in} = W'_\text{in} W_E$ has entries of variance $1/(3w)$, a factor $n/w$
+#   smaller than the default MLP's $1/(3n)$;
 #   $W_\text{out} = W_E^\top W'_\text{out}$ keeps the default variance $1/(3d)$. We remove this
 #   difference by starting the MLP from the mapped initial weights.
 # - **Optimiser geometry.** The gradient with respect to $W'_\text{in}$ is
@@ -425,7 +458,12 @@ print(
 # %%
 claims.record(
     id="equivalence.training_match",
-    statement=f"Trained directly, the residual model reaches the same loss per feature at p = {cfg.p} as the MLP trained on ReLU(x) + Mx from the mapped initialisation (difference of seed means, residual minus MLP, within {cfg.z:g} Welch standard errors over {cfg.seeds} seeds each).",
+    statement=(
+        "Trained directly, the residual model reaches the same loss per feature at "
+        f"p = {cfg.p} as the MLP trained on ReLU(x) + Mx from the mapped initialisation "
+        f"(difference of seed means, residual minus MLP, within {cfg.z:g} Welch standard "
+        f"errors over {cfg.seeds} seeds each)."
+    ),
     measured=match,
     error=match_err,
     holds=abs(match) <= cfg.z * match_err,
@@ -476,26 +514,19 @@ for name, value in (
     ("trained_gap", trained_gap),
 ):
     report.number(name, value)
-(
-    report.number("residual_mean", residual_loss.mean.mean()),
-    report.number("mapped_mean", mapped_loss.mean.mean()),
-)
-(
-    report.number("boosted_mean", boosted_loss.mean.mean()),
-    report.number("boost", np.sqrt(cfg.width / cfg.n_features)),
-)
+report.number("residual_mean", residual_loss.mean.mean())
+report.number("mapped_mean", mapped_loss.mean.mean())
+report.number("boosted_mean", boosted_loss.mean.mean())
+report.number("boost", np.sqrt(cfg.width / cfg.n_features))
 boosted, boosted_err = equivalence.unpaired_difference(residual_loss.mean, boosted_loss.mean)
-(
-    report.number("boosted_diff", boosted),
-    report.number("boosted_err", boosted_err),
-    report.number("match_pct", 100 * match / float(mapped_loss.mean.mean())),
+report.number("boosted_diff", boosted)
+report.number("boosted_err", boosted_err)
+report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
+match_within = "within the seed spread, as the equivalence predicts"
+match_beyond = (
+    f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings"
 )
-report.text(
-    "match_verdict",
-    "within the seed spread, as the equivalence predicts"
-    if abs(match) <= cfg.z * match_err
-    else f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings",
-)
+report.text("match_verdict", match_within if abs(match) <= cfg.z * match_err else match_beyond)
 # %% [markdown]
 # ```{glue:figure} fig-training-match
 # :name: fig-training-match
@@ -536,8 +567,9 @@ report.text(
 #
 # Training on $-M$ instead of $M$ is a different problem: the spectrum of $M$ is not
 # symmetric about zero ({numref}`fig-m-spectrum`), so $-M$ has fewer but larger positive
-# eigenvalues. The naive model cannot tell the two apart: its loss (derived in {ref}`naive-baseline`)
-# depends on $M$ only through $\lVert M\rVert_F^2$ and the diagonal, which is zero here. A
+# eigenvalues. The naive model cannot tell the two apart: its loss (derived in
+# {ref}`naive-baseline`) depends on $M$ only through $\lVert M\rVert_F^2$ and the diagonal,
+# which is zero here. A
 # difference between the signs is therefore something the trained model exploits beyond
 # the naive yardstick. We train `sign_seeds` MLPs on each sign, from PyTorch's default
 # initialisation, in one batched run; seed $s$ of $+M$ and seed $s$ of $-M$ share their
@@ -572,7 +604,11 @@ print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 # %%
 claims.record(
     id="equivalence.opposite_sign",
-    statement=f"The sign of M matters: MLPs trained on -M reach a different loss per feature at p = {cfg.p} than on +M (mean paired difference, -M minus +M, over {cfg.sign_seeds} seeds; resolved if beyond {cfg.z:g} standard errors).",
+    statement=(
+        "The sign of M matters: MLPs trained on -M reach a different loss per feature at "
+        f"p = {cfg.p} than on +M (mean paired difference, -M minus +M, over "
+        f"{cfg.sign_seeds} seeds; resolved if beyond {cfg.z:g} standard errors)."
+    ),
     measured=sign_diff,
     error=sign_err,
     holds=abs(sign_diff) > cfg.z * sign_err,
@@ -613,15 +649,17 @@ right.legend()
 report.figure("fig-sign", fig)
 
 # %%
-report.number("plus_mean", plus.mean()), report.number("minus_mean", minus.mean())
-report.number("sign_diff", sign_diff), report.number("sign_err", sign_err)
+report.number("plus_mean", plus.mean())
+report.number("minus_mean", minus.mean())
+report.number("sign_diff", sign_diff)
+report.number("sign_err", sign_err)
 better = "the negative sign, -M," if sign_diff < 0 else "the derived sign, +M,"
-report.text(
-    "sign_verdict",
-    f"the difference is resolved, and {better} gives the lower loss"
-    if abs(sign_diff) > cfg.z * sign_err
-    else f"the difference is within {cfg.z:g} standard errors, so at these settings the sign makes no detectable difference",
+sign_resolved = f"the difference is resolved, and {better} gives the lower loss"
+sign_unresolved = (
+    f"the difference is within {cfg.z:g} standard errors, "
+    "so at these settings the sign makes no detectable difference"
 )
+report.text("sign_verdict", sign_resolved if abs(sign_diff) > cfg.z * sign_err else sign_unresolved)
 # %% [markdown]
 # ```{glue:figure} fig-sign
 # :name: fig-sign

@@ -45,9 +45,8 @@ from cclib.models import MLP
 
 cfg = cclib.configure("mixing", globals())
 claims = cclib.ClaimRecorder("mixing", cfg.profile)
-NAIVE = baselines.naive_loss_per_feature(
-    None, cfg.n_features, range(cfg.n_neurons)
-)  # 1/12 at n = 2d
+# The naive loss on clean labels: 1/12 at n = 2d.
+NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 
 # %% [markdown]
 # ## Four kinds of labels
@@ -94,19 +93,17 @@ left = experiments.grid_sweep(
     cfg, [dict(p=cfg.p, **c) for c in conditions.values()], cfg.seeds, cfg.vary_matrix
 )
 left_result = experiments.run_mlp_sweep(left, Cache(), description="mixing: conditions")
-left_models, left_task = (
-    experiments.load_mlp(left_result),
-    experiments.trained_task(left, left_result),
-)
+left_models = experiments.load_mlp(left_result)
+left_task = experiments.trained_task(left, left_result)
 report.number("sigma_fixed", cfg.sigma)
 # %% [markdown]
-# All {glue:text}`left_instances:.0f` models (conditions × seeds) train together as one batched
-# model with the settings of appendix B ({glue:text}`train_steps:.0f` steps of
-# {glue:text}`train_batch:.0f` samples in this run; the paper uses 10,000 non-empty batches of
-# 2048, and shorter runs leave every loss slightly higher). We then estimate each model's loss once per number
-# $k$ of active features and weight these strata binomially, which gives the loss per
-# feature at every evaluation $p$ of a log grid from $10^{-3}$ to $1$ from one set of samples
-# (see {ref}`naive-baseline`).
+# All {glue:text}`left_instances:.0f` models (conditions × seeds) train together as one
+# batched model with the settings of appendix B ({glue:text}`train_steps:.0f` steps of
+# {glue:text}`train_batch:.0f` samples in this run; the paper uses 10,000 non-empty batches
+# of 2048, and shorter runs leave every loss slightly higher). We then estimate each
+# model's loss once per number $k$ of active features and weight these strata binomially,
+# which gives the loss per feature at every evaluation $p$ of a log grid from $10^{-3}$ to
+# $1$ from one set of samples (see {ref}`naive-baseline`).
 
 # %%
 p_grid = np.union1d(np.logspace(-3, 0, cfg.p_points), [cfg.p])
@@ -117,11 +114,9 @@ curves = strata.loss_per_feature(p_grid)  # (K, P)
 at_p = strata.loss_per_feature(cfg.p)  # (K,)
 shape = (len(conditions), cfg.seeds)
 scales = left_result.task_state["scale"].reshape(shape).numpy()
-(
-    report.number("left_instances", len(left.instances)),
-    report.number("train_steps", left.horizons()[0]),
-    report.number("train_batch", cfg.batch_size),
-)
+report.number("left_instances", len(left.instances))
+report.number("train_steps", left.horizons()[0])
+report.number("train_batch", cfg.batch_size)
 # %%
 mixings = left_task.scale.detach()[:, None, None] * left_task.mixing
 naive_own = np.array(
@@ -132,23 +127,19 @@ naive_own = np.array(
         for m in mixings
     ]
 )
-margin, margin_err = analysis.seed_mean(
-    1 - at_p.mean.numpy().reshape(shape) / NAIVE, at_p.stderr.numpy().reshape(shape) / NAIVE
-)
-own, own_err = analysis.seed_mean(
-    1 - at_p.mean.numpy().reshape(shape) / naive_own.reshape(shape),
-    at_p.stderr.numpy().reshape(shape) / naive_own.reshape(shape),
-)
+loss_at_p = at_p.mean.numpy().reshape(shape)
+loss_at_p_err = at_p.stderr.numpy().reshape(shape)
+naive_own_grid = naive_own.reshape(shape)
+margin, margin_err = analysis.seed_mean(1 - loss_at_p / NAIVE, loss_at_p_err / NAIVE)
+own, own_err = analysis.seed_mean(1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid)
 
 # %%
 fig, ax = plotting.figure(width=7.5, height=4.4)
-mean, per_seed = (
-    curves.mean.numpy().reshape(*shape, -1).mean(1),
-    curves.mean.numpy().reshape(*shape, -1),
-)
+per_seed = curves.mean.numpy().reshape(*shape, -1)
+mean = per_seed.mean(1)
 plotting.lines_with_bands(ax, p_grid, mean, per_seed.min(1), per_seed.max(1), list(conditions))
 ax.hlines(
-    naive_own.reshape(shape).mean(1),
+    naive_own_grid.mean(1),
     p_grid[0],
     p_grid[-1],
     colors=plotting.PALETTE[: len(conditions)],
@@ -182,22 +173,19 @@ report.figure("fig-mixing-p-profile", fig)
 report.number("p_train", cfg.p)
 for c, name in enumerate(conditions):
     print(
-        f"{name:22s} L/p {at_p.mean.numpy().reshape(shape)[c].mean():.4f}   vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}"
-        f"   own naive {naive_own.reshape(shape)[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}   final σ {np.round(scales[c], 4)}"
+        f"{name:22s} L/p {loss_at_p[c].mean():.4f}",
+        f"  vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}",
+        f"  own naive {naive_own_grid[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}",
+        f"  final σ {np.round(scales[c], 4)}",
     )
 
 # %%
-learned = {k: scales[list(conditions).index(f"{k}, learned σ")] for k in ("gaussian", "symmetric")}
-(
-    report.number("learned_sym", learned["symmetric"].mean()),
-    report.number("learned_asym", learned["gaussian"].mean()),
-)
-report.number(
-    "margin_learned_sym_pct", 100 * margin[list(conditions).index("symmetric, learned σ")]
-)
-report.number(
-    "margin_learned_asym_pct", 100 * margin[list(conditions).index("gaussian, learned σ")]
-)
+sym_learned = list(conditions).index("symmetric, learned σ")
+asym_learned = list(conditions).index("gaussian, learned σ")
+report.number("learned_sym", scales[sym_learned].mean())
+report.number("learned_asym", scales[asym_learned].mean())
+report.number("margin_learned_sym_pct", 100 * margin[sym_learned])
+report.number("margin_learned_asym_pct", 100 * margin[asym_learned])
 # %% [markdown]
 # **Learning $\sigma$.** A trained scale is free to move wherever the loss is lowest for the
 # model as it is while training. Starting from {glue:text}`sigma_fixed:.3f`, the symmetric
@@ -206,8 +194,8 @@ report.number(
 # {glue:text}`learned_asym:.4f` (margin {glue:text}`margin_learned_asym_pct:.1f`%). Compare
 # with the optima of {numref}`fig-mixing-sigma` below: a learned scale is not a fixed
 # experimental condition, and a scale that shrinks drags the labels back towards clean
-# ones, where there is no advantage to find. This is why our claims rest on the fixed-$\sigma$
-# models.
+# ones, where there is no advantage to find. This is why our claims rest on the
+# fixed-$\sigma$ models.
 #
 # **Criterion.** A model *beats* the naive line when its relative margin exceeds the
 # `tolerance` ({glue:text}`tolerance_pct:.0f`%, the band within which {ref}`naive-baseline`
@@ -219,37 +207,42 @@ report.number(
 
 # %%
 low = p_grid <= cfg.p
-clean_margin = 1 - curves.mean.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
-clean_curve, clean_err = analysis.seed_mean(
-    clean_margin.T, curves.stderr.numpy().reshape(*shape, -1)[0][:, low].T / NAIVE
-)
+clean_margin = 1 - per_seed[0][:, low] / NAIVE
+clean_margin_err = curves.stderr.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
+clean_curve, clean_err = analysis.seed_mean(clean_margin.T, clean_margin_err.T)
 worst = int(np.argmax(clean_curve))
 claims.record(
     id="mixing.clean_matches_naive",
-    statement=f"With M = 0 the model does not beat the naive loss 1/12 at any evaluation p up to {cfg.p} (largest relative margin over the grid, at p = {p_grid[low][worst]:.2g}).",
+    statement=(
+        f"With M = 0 the model does not beat the naive loss 1/12 at any evaluation p up to "
+        f"{cfg.p} (largest relative margin over the grid, at p = {p_grid[low][worst]:.2g})."
+    ),
     measured=clean_curve[worst],
     error=clean_err[worst],
     holds=bool(clean_curve[worst] - cfg.z * clean_err[worst] <= cfg.tolerance),
 )
-report.number("tolerance_pct", 100 * cfg.tolerance), report.number("z_value", cfg.z)
+report.number("tolerance_pct", 100 * cfg.tolerance)
+report.number("z_value", cfg.z)
 # %%
-for claim_id, name in [
-    ("embedding", "embedding"),
-    ("asymmetric", "gaussian"),
-    ("symmetric", "symmetric"),
+for claim_id, name, fixed in [
+    ("embedding", "embedding", ""),
+    ("asymmetric", "gaussian", f" (σ = {cfg.sigma} fixed)"),
+    ("symmetric", "symmetric", f" (σ = {cfg.sigma} fixed)"),
 ]:
     c = list(conditions).index(name)
     claims.record(
         id=f"mixing.{claim_id}_beats_naive",
-        statement=f"Trained and evaluated at p = {cfg.p}, the {name} model{'' if name == 'embedding' else f' (σ = {cfg.sigma} fixed)'} beats the flat naive loss 1/12 (relative margin; its margin over its own naive loss is {own[c]:+.1%}).",
+        statement=(
+            f"Trained and evaluated at p = {cfg.p}, the {name} model{fixed} beats the flat "
+            "naive loss 1/12 (relative margin; its margin over its own naive loss is "
+            f"{own[c]:+.1%})."
+        ),
         measured=margin[c],
         error=margin_err[c],
         holds=bool(margin[c] - cfg.z * margin_err[c] > cfg.tolerance),
     )
-    (
-        report.number(f"margin_{claim_id}_pct", 100 * margin[c]),
-        report.number(f"own_{claim_id}_pct", 100 * own[c]),
-    )
+    report.number(f"margin_{claim_id}_pct", 100 * margin[c])
+    report.number(f"own_{claim_id}_pct", 100 * own[c])
 
 # %% [markdown]
 # ## Loss against the size of $M$
@@ -257,8 +250,8 @@ for claim_id, name in [
 # Now fix $p$ and scale one matrix: $M = \sigma U$ for
 # {glue:text}`sigma_points:.0f` values of $\sigma$ from $0$ to {glue:text}`sigma_max:.2f`,
 # symmetric and asymmetric, {glue:text}`sigma_seeds:.0f` seeds each (seed $s$ keeps its
-# $U$ across all $\sigma$, so each seed traces a smooth curve). At $\sigma = 0$ the labels are
-# clean. Every $\sigma$, kind and seed is one instance of a single batched run.
+# $U$ across all $\sigma$, so each seed traces a smooth curve). At $\sigma = 0$ the labels
+# are clean. Every $\sigma$, kind and seed is one instance of a single batched run.
 
 # %%
 sigmas = np.linspace(0, cfg.sigma_max, cfg.sigma_points)
@@ -270,17 +263,13 @@ right = experiments.grid_sweep(
     cfg.vary_matrix,
 )
 right_result = experiments.run_mlp_sweep(right, Cache(), description="mixing: sigma sweep")
-right_models, right_task = (
-    experiments.load_mlp(right_result),
-    experiments.trained_task(right, right_result),
-)
+right_models = experiments.load_mlp(right_result)
+right_task = experiments.trained_task(right, right_result)
 sweep_loss = evaluation.loss_per_feature(right_models, right_task, cfg.p, cfg.eval_samples)
-sweep_mean = (
-    sweep_loss.mean.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)
-)  # (kind, seed, sigma)
-sweep_err = (
-    sweep_loss.stderr.numpy().reshape(len(kinds), len(sigmas), cfg.sigma_seeds).transpose(0, 2, 1)
-)
+sweep_shape = (len(kinds), len(sigmas), cfg.sigma_seeds)
+# Both arrays are indexed (kind, seed, sigma).
+sweep_mean = sweep_loss.mean.numpy().reshape(sweep_shape).transpose(0, 2, 1)
+sweep_err = sweep_loss.stderr.numpy().reshape(sweep_shape).transpose(0, 2, 1)
 
 # %% [markdown]
 # **Finding the optimum.** For each kind we average the seeds' curves, take the lowest grid
@@ -301,8 +290,10 @@ shapes = {
 }
 for k in kinds:
     print(
-        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}, L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f}, "
-        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}, rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}"
+        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f},",
+        f"L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f},",
+        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f},",
+        f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
     )
 
 # %%
@@ -334,8 +325,8 @@ report.figure("fig-mixing-sigma", fig)
 # `z` errors ($z\,\delta\sigma^\ast < \sigma^\ast < \sigma_\text{max} - z\,\delta\sigma^\ast$).
 # A minimal-loss claim holds when that loss beats the naive line by the criterion above.
 # *Falls then rises* is measured by the smallest of four numbers: for each kind, the fall
-# from $\sigma = 0$ to the minimum and the rise from the minimum to $\sigma_\text{max}$; it holds
-# when all four exceed `z` of their bootstrap errors.
+# from $\sigma = 0$ to the minimum and the rise from the minimum to $\sigma_\text{max}$; it
+# holds when all four exceed `z` of their bootstrap errors.
 
 # %%
 SIGMA_TURN_PAPER = 0.03  # paper 000, section 3: the loss falls with sigma up to about 0.03
@@ -347,7 +338,11 @@ for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
         error=o.sigma_err,
         paper=SIGMA_TURN_PAPER,
         holds=bool(cfg.z * o.sigma_err < o.sigma < cfg.sigma_max - cfg.z * o.sigma_err),
-        statement=f"At p = {cfg.p} the loss of the {name} Gaussian M has an interior minimum in σ (parabola vertex of the seed-mean curve; bootstrap over seeds; the paper reads the turn at about 0.03).",
+        statement=(
+            f"At p = {cfg.p} the loss of the {name} Gaussian M has an interior minimum in σ "
+            "(parabola vertex of the seed-mean curve; bootstrap over seeds; the paper reads "
+            "the turn at about 0.03)."
+        ),
     )
     rel, rel_err = 1 - o.loss / NAIVE, o.loss_err / NAIVE
     claims.record(
@@ -355,10 +350,15 @@ for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
         measured=o.loss,
         error=o.loss_err,
         holds=bool(rel - cfg.z * rel_err > cfg.tolerance),
-        statement=f"The minimal loss per feature over σ ({name}) beats the naive 1/12 (here by {rel:.1%}).",
+        statement=(
+            f"The minimal loss per feature over σ ({name}) beats the naive 1/12 "
+            f"(here by {rel:.1%})."
+        ),
     )
-    report.number(f"sigma_opt_{name}", o.sigma), report.number(f"sigma_opt_{name}_err", o.sigma_err)
-    report.number(f"loss_min_{name}", o.loss), report.number(f"loss_min_{name}_err", o.loss_err)
+    report.number(f"sigma_opt_{name}", o.sigma)
+    report.number(f"sigma_opt_{name}_err", o.sigma_err)
+    report.number(f"loss_min_{name}", o.loss)
+    report.number(f"loss_min_{name}_err", o.loss_err)
 
 # %%
 parts = [
@@ -370,14 +370,16 @@ claims.record(
     measured=smallest[0],
     error=smallest[1],
     holds=all(shapes[k].holds(cfg.z) for k in kinds),
-    statement="For both kinds the loss falls from σ = 0 to its minimum and rises again by σ_max (the least significant of the four changes, in loss per feature).",
+    statement=(
+        "For both kinds the loss falls from σ = 0 to its minimum and rises again by σ_max "
+        "(the least significant of the four changes, in loss per feature)."
+    ),
 )
-(
-    report.number("sigma_points", cfg.sigma_points),
-    report.number("sigma_max", cfg.sigma_max),
-    report.number("sigma_seeds", cfg.sigma_seeds),
-)
-report.number("fit_points", cfg.fit_points), report.number("bootstrap", cfg.bootstrap)
+report.number("sigma_points", cfg.sigma_points)
+report.number("sigma_max", cfg.sigma_max)
+report.number("sigma_seeds", cfg.sigma_seeds)
+report.number("fit_points", cfg.fit_points)
+report.number("bootstrap", cfg.bootstrap)
 # %% [markdown]
 # ## Transplant to clean labels
 #
@@ -397,20 +399,19 @@ clean_sweep = experiments.grid_sweep(
 tuned = experiments.run_mlp_sweep(
     clean_sweep, Cache(), initial=start, description="mixing: transplant"
 )
-tuned_models, tuned_task = experiments.load_mlp(tuned), experiments.trained_task(clean_sweep, tuned)
-(
-    report.text("transplant_name", cfg.transplant_mixing),
-    report.number("finetune_steps", cfg.finetune_steps),
-)
+tuned_models = experiments.load_mlp(tuned)
+tuned_task = experiments.trained_task(clean_sweep, tuned)
+report.text("transplant_name", cfg.transplant_mixing)
+report.number("finetune_steps", cfg.finetune_steps)
 # %%
-before = evaluation.loss_per_feature(
-    start, tuned_task, cfg.p, cfg.eval_samples
-)  # mixing-trained model on clean labels
+# The mixing-trained models, before fine-tuning, evaluated on clean labels:
+before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
 gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
 jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
 print(
-    f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12; after: {gap:+.2%} ± {gap_err:.2%}"
+    f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12;",
+    f"after: {gap:+.2%} ± {gap_err:.2%}",
 )
 
 # %%
@@ -422,7 +423,7 @@ plotting.joined_loss_curves(
 )
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")
 ax.axhline(
-    naive_own.reshape(shape)[list(conditions).index(cfg.transplant_mixing)].mean(),
+    naive_own_grid[list(conditions).index(cfg.transplant_mixing)].mean(),
     color=plotting.NAIVE_COLOR,
     ls=":",
     lw=1,
@@ -438,9 +439,9 @@ report.figure("fig-mixing-transplant", fig)
 #
 # Training loss per feature of the same models (moving average over 2% of the fine-tuning
 # run), one colour per seed: first on {glue:text}`transplant_name` labels (left of the dotted
-# line), then on clean labels (right of it). Once the mixing term is removed from the labels, the loss
-# jumps up and settles near the naive line $1/12$, where models trained on clean labels from
-# the start also end; it never returns to the low loss of the first phase.
+# line), then on clean labels (right of it). Once the mixing term is removed from the
+# labels, the loss jumps up and settles near the naive line $1/12$, where models trained on
+# clean labels from the start also end; it never returns to the low loss of the first phase.
 # ```
 #
 # **Criterion.** The transplant claim holds when, after fine-tuning, the seed-mean relative
@@ -453,30 +454,31 @@ report.figure("fig-mixing-transplant", fig)
 # %%
 smoothed = np.abs(plotting.smooth(phase2.mean(1), window) / NAIVE - 1)
 inside = np.flatnonzero(smoothed <= cfg.tolerance)
-report.number("revert_step", inside[0] + window if inside.size else np.nan)
-report.number(
-    "revert_fraction_pct", 100 * (inside[0] + window) / len(phase2) if inside.size else np.nan
-)
+revert_step = inside[0] + window if inside.size else np.nan
+report.number("revert_step", revert_step)
+report.number("revert_fraction_pct", 100 * revert_step / len(phase2))
 
 # %% [markdown]
 # How fast? The seed-mean training loss (smoothed as in the figure) first comes within the
-# tolerance of $1/12$ after {glue:text}`revert_step:.0f` steps, {glue:text}`revert_fraction_pct:.0f`%
-# of the fine-tuning run (`nan`: never).
+# tolerance of $1/12$ after {glue:text}`revert_step:.0f` steps,
+# {glue:text}`revert_fraction_pct:.0f`% of the fine-tuning run (`nan`: never).
 
 # %%
 claims.record(
     id="mixing.transplant_reverts",
-    statement=f"After {cfg.finetune_steps} steps of fine-tuning on clean labels, models trained with {cfg.transplant_mixing} M are at the naive loss 1/12 within {cfg.tolerance:.0%} (relative distance, seed mean).",
+    statement=(
+        f"After {cfg.finetune_steps} steps of fine-tuning on clean labels, models trained "
+        f"with {cfg.transplant_mixing} M are at the naive loss 1/12 within "
+        f"{cfg.tolerance:.0%} (relative distance, seed mean)."
+    ),
     measured=gap,
     error=gap_err,
     holds=bool(abs(gap) <= cfg.tolerance),
 )
-(
-    report.number("clean_gap_pct", -100 * margin[0]),
-    report.number("jump_pct", 100 * jump),
-    report.number("gap_pct", 100 * gap),
-    report.number("gap_err_pct", 100 * gap_err),
-)
+report.number("clean_gap_pct", -100 * margin[0])
+report.number("jump_pct", 100 * jump)
+report.number("gap_pct", 100 * gap)
+report.number("gap_err_pct", 100 * gap_err)
 # %% [markdown]
 # ## Summary
 #

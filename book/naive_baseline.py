@@ -79,22 +79,26 @@ claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
 naive_exact = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 clean_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, 1, p=cfg.p))
 naive_model = baselines.naive_mlp(cfg.n_features, cfg.n_neurons)
-naive_mc = evaluation.monte_carlo_loss_per_feature(naive_model, clean_task, cfg.p, cfg.mc_samples)[
-    0
-]
+naive_mc_all = evaluation.monte_carlo_loss_per_feature(
+    naive_model, clean_task, cfg.p, cfg.mc_samples
+)
+naive_mc = naive_mc_all[0]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
 # %%
 claims.record(
     id="naive.clean",
-    statement=f"The naive model's loss per feature on clean labels is 1/12 (Monte Carlo at p = {cfg.p}).",
+    statement=(
+        f"The naive model's loss per feature on clean labels is 1/12 (Monte Carlo at p = {cfg.p})."
+    ),
     measured=naive_mc.mean,
     error=naive_mc.stderr,
     paper=0.0833,
     holds=abs(naive_mc.mean - naive_exact) < 3 * naive_mc.stderr
     and round(naive_exact, 4) == 0.0833,
 )
-report.number("naive_exact", naive_exact), report.number("naive_mc", naive_mc.mean)
+report.number("naive_exact", naive_exact)
+report.number("naive_mc", naive_mc.mean)
 report.number("naive_mc_err", naive_mc.stderr)
 # %% [markdown]
 # The simulation gives {glue:text}`naive_mc:.4f` ± {glue:text}`naive_mc_err:.4f`, against
@@ -112,8 +116,9 @@ report.number("naive_mc_err", naive_mc.stderr)
 # \frac{L_\text{naive}}{p} \approx \frac{1}{12} + \frac{n\sigma^2}{3},
 # $$ (eq-naive-sigma)
 #
-# already {glue:text}`naive_sigma_pct:.0f`% above 1/12 at $\sigma$ = {glue:text}`sigma_value:.3g`. The naive model
-# cannot do better cheaply: a linear term needs two ReLUs per direction. We check
+# already {glue:text}`naive_sigma_pct:.0f`% above 1/12 at $\sigma$ =
+# {glue:text}`sigma_value:.3g`. The naive model cannot do better cheaply: a linear term
+# needs two ReLUs per direction. We check
 # {eq}`eq-naive-loss` against a stratified simulation of the hand-coded naive model on
 # one asymmetric Gaussian matrix scaled to each $\sigma$ of a grid (`sigma_grid` values up
 # to twice the chapter's `sigma`).
@@ -139,15 +144,18 @@ z_scores = (simulated.mean.numpy() - closed) / simulated.stderr.numpy().clip(1e-
 at = int(np.argmin(abs(sigma_grid - cfg.sigma)))
 claims.record(
     id="naive.with_mixing",
-    statement=f"With Gaussian mixing (sigma = {sigma_grid[at]:.3g}) the naive loss per feature follows the closed form; it agrees with simulation within 3 standard errors at all {len(sigma_grid)} sigma values.",
+    statement=(
+        f"With Gaussian mixing (sigma = {sigma_grid[at]:.3g}) the naive loss per feature "
+        "follows the closed form; it agrees with simulation within 3 standard errors "
+        f"at all {len(sigma_grid)} sigma values."
+    ),
     measured=simulated.mean[at],
     error=simulated.stderr[at],
     holds=bool(np.all(abs(z_scores) < 3)),
 )
-(
-    report.number("sigma_value", sigma_grid[at]),
-    report.number("naive_sigma_pct", 100 * cfg.n_features * sigma_grid[at] ** 2 / 3 / naive_exact),
-)
+mixing_excess = cfg.n_features * sigma_grid[at] ** 2 / 3
+report.number("sigma_value", sigma_grid[at])
+report.number("naive_sigma_pct", 100 * mixing_excess / naive_exact)
 fig, ax = plotting.figure()
 plotting.errorbars(
     ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)"
@@ -244,7 +252,11 @@ print(
 mean_gap, seed_err = map(float, analysis.seed_mean(relative, relative_err))
 claims.record(
     id="naive.trained_matches",
-    statement=f"Trained on {cfg.mixing} labels at p = {cfg.p}, the MLP's loss per feature is within {cfg.tolerance:.0%} of the naive loss (relative gap, mean over {cfg.seeds} seeds).",
+    statement=(
+        f"Trained on {cfg.mixing} labels at p = {cfg.p}, the MLP's loss per feature is "
+        f"within {cfg.tolerance:.0%} of the naive loss (relative gap, mean over "
+        f"{cfg.seeds} seeds)."
+    ),
     measured=mean_gap,
     error=seed_err,
     holds=abs(mean_gap) <= cfg.tolerance,
@@ -252,12 +264,16 @@ claims.record(
 best = int(np.argmin(relative))
 claims.record(
     id="naive.trained_not_better",
-    statement=f"No seed beats the naive loss by more than {cfg.tolerance:.0%} (relative gap of the best seed; 3 standard errors allowed).",
+    statement=(
+        f"No seed beats the naive loss by more than {cfg.tolerance:.0%} "
+        "(relative gap of the best seed; 3 standard errors allowed)."
+    ),
     measured=relative[best],
     error=relative_err[best],
     holds=relative[best] + 3 * relative_err[best] >= -cfg.tolerance,
 )
-report.number("mean_gap_pct", 100 * mean_gap), report.number("seed_err_pct", 100 * seed_err)
+report.number("mean_gap_pct", 100 * mean_gap)
+report.number("seed_err_pct", 100 * seed_err)
 # %% [markdown]
 # ## Away from the training sparsity
 #

@@ -31,7 +31,7 @@ def naive_features(mixing: torch.Tensor | None, n: int, d: int) -> list[int]:
 
 
 def naive_mlp(n: int, d: int, represented: Sequence[int] | None = None, instances: int = 1) -> MLP:
-    """``instances`` copies of the naive MLP: neuron ``j`` reads and writes feature ``represented[j]``."""
+    """``instances`` copies of the naive MLP; neuron ``j`` reads and writes ``represented[j]``."""
     represented = list(range(d)) if represented is None else list(represented)
     if len(represented) > d:
         raise ValueError(f"cannot represent {len(represented)} features with {d} neurons")

@@ -148,7 +148,9 @@ def params_table(chapter: str) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     lines = [f"{spec.name}: {spec.title}", ""]
     for row in [header, ["-" * w for w in widths] + ["----"], *rows]:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        )
     for rel in spec.relations:
         lines.append(f"constraint: {getattr(rel, 'name', rel)}")
     return "\n".join(line.rstrip() for line in lines)

@@ -121,7 +121,7 @@ def strata_losses(
     chunk: int = 8192,
     baseline: nn.Module | None = None,
 ) -> StrataLosses:
-    """Monte Carlo estimates of the per-sample loss given ``k`` active features, ``k`` in ``counts``.
+    """Monte Carlo estimates of the per-sample loss given ``k`` active features, for each ``k``.
 
     With a ``baseline`` model the estimates are of the paired difference
     ``loss(model) - loss(baseline)`` on the same inputs, whose standard error is usually
@@ -139,7 +139,7 @@ def strata_losses(
         mean, var = _loss_moments(
             model,
             task,
-            lambda size: exactly_k_uniform(size, n, k, generator),
+            lambda size, k=k: exactly_k_uniform(size, n, k, generator),
             samples,
             chunk,
             baseline,

@@ -145,7 +145,7 @@ class Param:
         object.__setattr__(self, "values", dict(values))
         if self.choices is not None:
             object.__setattr__(self, "choices", tuple(self.choices))
-        for profile, value in self.values.items():  # the defaults must pass their own checks
+        for value in self.values.values():  # the defaults must pass their own checks
             self.validate(value)
 
     @property

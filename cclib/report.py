@@ -33,7 +33,7 @@ def text(name: str, value: str) -> None:
 
 
 def figure(name: str, fig) -> None:
-    """Glue a matplotlib figure under ``name`` (shown by a ``{glue:figure}`` directive) and close it."""
+    """Glue a matplotlib figure under ``name`` (for a ``{glue:figure}`` directive); close it."""
     if not _glue(name, fig):
         fig.show()
     plt.close(fig)

@@ -127,13 +127,15 @@ register(
             count_param(
                 "seeds",
                 {"smoke": 2, "quick": 3, "paper": 5},
-                "training seeds of the residual model and of the MLP from its mapped init (a spread needs 2)",
+                "training seeds of the residual model and of the MLP from its mapped init "
+                "(a spread needs 2)",
                 minimum=2,
             ),
             count_param(
                 "sign_seeds",
                 {"smoke": 2, "quick": 5, "paper": 5},
-                "training seeds per sign in the comparison of M with its negative (a spread needs 2)",
+                "training seeds per sign in the comparison of M with its negative "
+                "(a spread needs 2)",
                 minimum=2,
             ),
             *training_params(
@@ -182,7 +184,8 @@ register(
             ),
             sigma_param(
                 0.02,
-                help="std of the Gaussian mixing matrices of the p-profile figure (initial value when learned)",
+                help="std of the Gaussian mixing matrices of the p-profile figure "
+                "(initial value when learned)",
             ),
             seeds_param(
                 {"smoke": 2, "quick": 3, "paper": 5},
@@ -208,7 +211,8 @@ register(
             bool_param(
                 "vary_matrix",
                 True,
-                "seed s also draws its own unit mixing matrix (mixing_seed s); false: one matrix for all seeds",
+                "seed s also draws its own unit mixing matrix (mixing_seed s); "
+                "false: one matrix for all seeds",
             ),
             *training_params(
                 {"smoke": 40, "quick": 2000, "paper": 10000},

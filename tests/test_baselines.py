@@ -82,7 +82,10 @@ def test_naive_features_picks_largest_diagonal_and_lowers_the_loss():
 
 
 def test_closed_form_depends_on_the_diagonal_sign():
-    """Missing features with negative M_ii lower the loss (cross term 2 M_ii E[ReLU(x) x] / p = M_ii / 3)."""
+    """Missing features with negative M_ii lower the loss.
+
+    The cross term is 2 M_ii E[ReLU(x) x] / p = M_ii / 3.
+    """
     n = 4
     m = torch.diag(torch.tensor([0.0, 0.0, -0.3, 0.3]))
     base = (n - 2) / 6 / n + 0.18 / 3 / n

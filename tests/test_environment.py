@@ -70,3 +70,15 @@ def test_makefile_targets():
     for target in ("book", "test", "sync", "clean", "clean-cache"):
         assert re.search(rf"^{re.escape(target)}:", text, re.M), target
     assert "-c constraints.txt" in text and "-m cclib build" in text and "-m pytest" in text
+
+
+def test_make_test_lints_before_pytest():
+    """`make test` runs ruff (lint and format check) on the linted folders before pytest."""
+    text = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: lint\b", text, re.M)
+    lint = text.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check $(LINTED)" in lint and "ruff format --check $(LINTED)" in lint
+    linted = re.search(r"^LINTED := (.*)$", text, re.M).group(1).split()
+    assert linted == ["cclib/", "tests/", "benchmarks/", "$(wildcard", "book/*.py)"]
+    pins = {p.split("==")[0].lower() for p in constraint_pins()}
+    assert "ruff" in pins

@@ -92,7 +92,7 @@ def test_stratified_agrees_with_monte_carlo(p, strata_samples, mc_samples):
 
 
 def test_stratified_stderr_is_calibrated():
-    """Independent replicates of the stratified estimate scatter as its reported standard error says."""
+    """Independent replicates of the stratified estimate scatter as their standard error says."""
     model, task = random_setup(instances=1, n=20, d=10)
     counts = relevant_counts(20, [0.1])
     reps = [

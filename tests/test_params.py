@@ -99,7 +99,7 @@ def test_config_is_frozen_and_jsonable(spec):
     with pytest.raises(AttributeError):
         cfg.p = 0.5
     with pytest.raises(AttributeError):
-        cfg.no_such_parameter
+        _ = cfg.no_such_parameter
     data = cfg.as_dict()
     assert data["profile"] == "quick"
     assert set(data) == {"profile", *spec.names}
