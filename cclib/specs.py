@@ -266,3 +266,60 @@ register(
         ),
     )
 )
+
+# --------------------------------------------------------------------------- mechanism
+register(
+    ChapterSpec(
+        "mechanism",
+        "What the trained model computes",
+        (
+            *model_params(),
+            sigma_param(
+                0.02,
+                help="std of the Gaussian M of the mixing chapter's models analysed here",
+            ),
+            sigma_param(
+                0.03,
+                name="sigma_opt",
+                help="std of the Gaussian M at its loss optimum (the paper's ~0.03; see mixing)",
+            ),
+            seeds_param(
+                {"smoke": 2, "quick": 3, "paper": 5},
+                help="training seeds per mixing matrix (as the mixing chapter's p-profile sweep)",
+            ),
+            bool_param(
+                "vary_matrix",
+                True,
+                "seed s also draws its own unit mixing matrix; false: one matrix for all seeds",
+            ),
+            *training_params(
+                {"smoke": 40, "quick": 2000, "paper": 10000},
+                {"smoke": 128, "quick": 512, "paper": 2048},
+            ),
+            choice_param(
+                "drop_rule",
+                "step",
+                "drop rule: step (least-squares step fit) or half (first similarity below 1/2)",
+                ("step", "half"),
+            ),
+            float_param(
+                "drop_tolerance",
+                5.0,
+                "largest distance of a drop index from d that counts as 'at d', positive",
+                in_open_closed(0.0, 1000.0),
+            ),
+            float_param(
+                "min_correlation",
+                0.5,
+                "correlation of the entries of M and W_out W_in that counts as strong, in (0, 1]",
+                in_open_closed(0.0, 1.0),
+            ),
+            float_param(
+                "z",
+                2.0,
+                "standard errors by which a measure must clear its threshold, positive",
+                in_open_closed(0.0, 100.0),
+            ),
+        ),
+    )
+)
