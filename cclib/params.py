@@ -311,14 +311,31 @@ class ChapterConfig:
         return f"ChapterConfig({self._chapter!r}, profile={self._profile!r}, {inner})"
 
 
+BUDGET_LIMITS = ("max_steps", "max_memory_gb")
+"""The parameters a budget is checked against (``cclib.specs.training_params`` has both)."""
+
+DEFAULT_BUDGET_NEEDS = frozenset(
+    {"seeds", "p", "n_features", "n_neurons", "steps", "batch_size", "nonempty_steps"}
+)
+"""Parameters from which :data:`cclib.budget.default_budget` estimates a chapter's run."""
+
+
 @dataclass(frozen=True)
 class ChapterSpec:
-    """The parameters of one chapter, plus relations between them (e.g. ``s <= m``)."""
+    """The parameters of one chapter, plus relations between them (e.g. ``s <= m``).
+
+    ``budget`` (resolved config -> :class:`cclib.budget.Budget`) estimates the training
+    steps and memory the configuration implies; :meth:`resolve` refuses a configuration
+    above ``max_steps`` or ``max_memory_gb``. A spec with both limits but no budget gets
+    :data:`cclib.budget.default_budget` when it has the parameters that needs (``seeds``
+    MLP instances from ``model_params`` and ``training_params``).
+    """
 
     name: str
     title: str
     params: tuple[Param, ...] = ()
     relations: tuple[Callable[[Mapping[str, Any]], str | None], ...] = ()
+    budget: Callable[[ChapterConfig], Any] | None = None
     _by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -330,6 +347,15 @@ class ChapterSpec:
                 raise TypeError(f"chapter {self.name!r}: duplicate parameter {param.name!r}")
             by_name[param.name] = param
         object.__setattr__(self, "_by_name", by_name)
+        has_limits = all(name in by_name for name in BUDGET_LIMITS)
+        if self.budget is not None and not has_limits:
+            raise TypeError(
+                f"chapter {self.name!r}: a budget needs the parameters {', '.join(BUDGET_LIMITS)}"
+            )
+        if self.budget is None and has_limits and DEFAULT_BUDGET_NEEDS <= set(by_name):
+            from .budget import default_budget
+
+            object.__setattr__(self, "budget", default_budget)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -360,7 +386,10 @@ class ChapterSpec:
             problem = relation(values)
             if problem:
                 raise ParameterError(problem)
-        return ChapterConfig(self.name, profile, values)
+        cfg = ChapterConfig(self.name, profile, values)
+        if self.budget is not None:
+            check_budget(self.budget(cfg), cfg)
+        return cfg
 
     def parse_cli(self, pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         """``[(name, text), ...]`` from the command line -> ``{name: typed value}``."""
@@ -373,6 +402,27 @@ class ChapterSpec:
                 raise ParameterError(f"parameter {name!r}: given more than once")
             out[name] = param.parse(text)
         return out
+
+
+def check_budget(budget: Any, cfg: ChapterConfig) -> None:
+    """Refuse (one :class:`ParameterError`) a configuration whose :class:`cclib.budget.Budget`
+    exceeds its ``max_steps`` or ``max_memory_gb``; the message names the parameters that
+    drive the number, the number, and the limit."""
+    from .budget import gb
+
+    if budget.steps > cfg.max_steps:
+        raise ParameterError(
+            f"parameter 'max_steps': {budget.steps_reason} asks for {budget.steps:.3g} training "
+            f"steps for one instance, above max_steps = {cfg.max_steps:,} "
+            "(lower steps or raise p; or raise max_steps if you mean it)"
+        )
+    if budget.memory > cfg.max_memory_gb * 1e9:
+        raise ParameterError(
+            f"parameter 'max_memory_gb': one training run needs an estimated "
+            f"{gb(budget.memory)} ({budget.memory_reason}), above max_memory_gb = "
+            f"{cfg.max_memory_gb:g} (lower the parameters named; or raise max_memory_gb if "
+            "the machine has the memory)"
+        )
 
 
 def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:

@@ -6,6 +6,7 @@ chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
 
 from __future__ import annotations
 
+from .budget import MAX_STEPS_DEFAULT, default_max_memory_gb, equivalence_budget, mixing_budget
 from .params import (
     ChapterSpec,
     Param,
@@ -19,6 +20,7 @@ from .params import (
     lr_param,
     mixing_param,
     p_param,
+    positive,
     seeds_param,
     sigma_param,
     steps_param,
@@ -60,8 +62,10 @@ def model_params(
 
 
 def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[Param, ...]:
-    """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps``; the paper
-    profile's values are the paper's (appendix B)."""
+    """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps`` (the paper
+    profile's values are the paper's, appendix B), then the limits ``max_steps`` and
+    ``max_memory_gb`` that a chapter's budget is checked against before any work starts
+    (see ``cclib.budget``)."""
     return (
         steps_param(steps),
         batch_size_param(batch_size),
@@ -69,6 +73,17 @@ def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[
         weight_decay_param(0.01),
         bool_param(
             "nonempty_steps", {"smoke": False, "quick": False, "paper": True}, NONEMPTY_HELP
+        ),
+        count_param(
+            "max_steps",
+            MAX_STEPS_DEFAULT,
+            "most training steps one instance may take after the non-empty scaling",
+        ),
+        float_param(
+            "max_memory_gb",
+            default_max_memory_gb(),
+            "largest estimated memory of one training run in GB (default: half the RAM, <= 8)",
+            positive,
         ),
     )
 
@@ -171,6 +186,7 @@ register(
                 in_open_closed(0.0, 100.0),
             ),
         ),
+        budget=equivalence_budget,
     )
 )
 
@@ -264,6 +280,7 @@ register(
                 in_open_closed(0.0, 100.0),
             ),
         ),
+        budget=mixing_budget,
     )
 )
 

@@ -93,6 +93,27 @@ BAD_INPUTS = [
         ["run", NB, "-p", "nonempty_steps", "maybe"], ["'nonempty_steps'", "boolean"], id="bad-bool"
     ),
     pytest.param(["run", NB, "-p", "p"], ["-p"], id="p-missing-value"),
+    pytest.param(
+        ["run", NB, "-p", "p", "1e-12", "-p", "nonempty_steps", "true"],
+        ["'max_steps'", "p = 1e-12", "nonempty_steps", "4e+11 training steps", "1,000,000"],
+        id="implied-steps-p-tiny",
+    ),
+    pytest.param(
+        ["run", NB, "-p", "p", "1e-6", "-p", "nonempty_steps", "true", "-p", "steps", "6000"],
+        ["'max_steps'", "p = 1e-06", "6e+07 training steps"],
+        id="implied-steps-p-small",
+    ),
+    pytest.param(
+        ["run", NB, "-p", "seeds", "100000"],
+        ["'max_memory_gb'", "seeds = 100000", "GB"],
+        id="implied-memory-seeds",
+    ),
+    pytest.param(
+        ["run", NB, "-p", "batch_size", "10000000"],
+        ["'max_memory_gb'", "batch_size = 10000000", "activations"],
+        id="implied-memory-batch",
+    ),
+    pytest.param(["run", NB, "-p", "max_steps", "0"], ["'max_steps'", ">= 1"], id="max-steps-zero"),
 ]
 
 

@@ -297,3 +297,64 @@ def test_every_spec_is_consistent():
         assert spec.name == name
         for profile in PROFILES:
             spec.resolve(profile)  # every profile's defaults pass every check
+
+
+# --------------------------------------------------------------------------- budgets
+
+
+def test_budget_formula_matches_the_trainer():
+    from cclib.budget import nonempty_horizon
+    from cclib.training import nonempty_horizon as trainer_horizon
+
+    for steps, p, n in [(40, 0.01, 100), (10000, 0.001, 100), (6000, 1e-6, 100), (7, 1.0, 3)]:
+        assert nonempty_horizon(steps, p, n) == trainer_horizon(steps, p, n)
+    assert nonempty_horizon(40, 1e-300, 100) >= 10**20  # (1-p)^n rounds to 1: no division by 0
+
+
+def test_every_training_chapter_has_limits_and_a_budget():
+    from cclib.specs import SPECS
+
+    for name, spec in SPECS.items():
+        if "steps" in spec.names:
+            assert {"max_steps", "max_memory_gb"} <= set(spec.names), name
+            assert spec.budget is not None, name
+            for profile in ("smoke", "quick", "paper"):
+                spec.resolve(profile)  # every profile's defaults pass their own budget
+
+
+def test_budget_refusals_name_the_driving_parameter():
+    from cclib.specs import get_spec
+
+    spec = get_spec("naive_baseline")
+    with pytest.raises(ParameterError, match=r"'max_steps'.*p = 1e-12.*4e\+11"):
+        spec.resolve("smoke", p=1e-12, nonempty_steps=True)
+    raised = dict(p=1e-12, nonempty_steps=True, max_steps=10**12)
+    with pytest.raises(ParameterError, match=r"'max_memory_gb'.*9.6 TB.*loss history 9.6 TB"):
+        spec.resolve("smoke", **raised)  # the 4e11-step loss history is refused next
+    spec.resolve("smoke", **raised, max_memory_gb=1e5)  # both limits raised: allowed
+    with pytest.raises(ParameterError, match=r"'max_memory_gb'.*seeds = 100000"):
+        spec.resolve("smoke", seeds=100_000)
+    mixing = get_spec("mixing")
+    with pytest.raises(ParameterError, match=r"'max_steps'.*steps = 2,000,000"):
+        mixing.resolve("smoke", finetune_steps=2_000_000)
+    with pytest.raises(ParameterError, match=r"'max_memory_gb'.*sigma_points = 1000"):
+        mixing.resolve("paper", sigma_points=1000, sigma_seeds=10)
+    with pytest.raises(ParameterError, match=r"'max_memory_gb'.*width = 200000"):
+        get_spec("equivalence").resolve("paper", width=200_000)
+
+
+def test_default_max_memory_is_a_share_of_ram():
+    from cclib.budget import default_max_memory_gb, machine_memory_bytes
+
+    limit = default_max_memory_gb()
+    assert limit == default_max_memory_gb() and 0.5 <= limit <= 8
+    ram = machine_memory_bytes()
+    if ram is not None:
+        assert limit <= max(0.5, ram / 2 / 1e9)
+
+
+def test_budget_needs_the_limits():
+    from cclib.budget import default_budget
+
+    with pytest.raises(TypeError, match="max_steps"):
+        ChapterSpec("x", "X", (Param("steps", int, "steps", 10),), budget=default_budget)
