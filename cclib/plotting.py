@@ -159,3 +159,63 @@ def log_p_axis(ax, label: str = "feature probability $p$"):
     ax.set_xscale("log")
     ax.set_xlabel(label)
     return ax
+
+
+# --------------------------------------------------------------------------- regimes chapter
+# Figures 7-9 of paper 000 (sparse and dense regimes).
+
+
+def regime_colors(values: Sequence[float]) -> list:
+    """One colour per training probability, violet (sparse) to green (dense) on a log scale."""
+    logs = np.log10(_np(values))
+    span = max(float(logs.max() - logs.min()), 1e-12)
+    cmap = matplotlib.colormaps["viridis"]
+    return [cmap(0.9 * (v - logs.min()) / span) for v in logs]
+
+
+def regime_curves(ax, p_eval, curves, train_ps: Sequence[float], at_train=None):
+    """Figure 7: one loss-vs-``p_eval`` line per training probability (``curves (G, P)``),
+    coloured by :func:`regime_colors`; ``at_train (G,)`` marks each model at its own ``p``
+    (black circles joined by a dotted line)."""
+    curves = _np(curves)
+    for curve, p, color in zip(curves, train_ps, regime_colors(train_ps), strict=True):
+        ax.plot(_np(p_eval), curve, color=color, lw=1.4, label=f"trained at p = {p:g}")
+    if at_train is not None:
+        ax.plot(train_ps, _np(at_train), "o:", color="k", ms=4, lw=1, label="at own training p")
+    log_p_axis(ax, "evaluation feature probability $p$")
+    ax.set_ylabel("loss per feature $L/p$")
+    return ax
+
+
+def one_hot_lines(ax, values, responses, target=None, highlight: Sequence[int] = ()):
+    """Figure 8: output ``i`` against the input value ``t`` of feature ``i`` alone, one thin
+    line per feature (``responses (T, n)``), with the ideal response ``target (T,)`` dashed."""
+    t, r = _np(values), _np(responses)
+    ax.plot(t, r, color=PALETTE[0], lw=0.6, alpha=0.35)
+    for i in highlight:
+        ax.plot(t, r[:, i], color=PALETTE[5], lw=1.2)
+    if target is not None:
+        ax.plot(t, _np(target), ls="--", color=PALETTE[2], lw=2, label="ideal response")
+    ax.set_xlabel("input value $x_i$ (all other features 0)")
+    ax.set_ylabel("output $\\hat y_i$")
+    return ax
+
+
+def stacked_contributions(ax, contrib, order=None):
+    """Figure 9: one bar per feature, stacked by neuron (``contrib (n, d)``); positive
+    parts stack upwards, negative ones downwards; colour = neuron index."""
+    c = _np(contrib)
+    if order is not None:
+        c = c[_np(order).astype(int)]
+    n, d = c.shape
+    colors = matplotlib.colormaps["tab20"](np.arange(d) % 20)
+    up, down = np.zeros(n), np.zeros(n)
+    for j in range(d):
+        pos, neg = c[:, j].clip(min=0), c[:, j].clip(max=0)
+        ax.bar(np.arange(n), pos, bottom=up, color=colors[j], width=0.9, lw=0)
+        ax.bar(np.arange(n), neg, bottom=down, color=colors[j], width=0.9, lw=0)
+        up, down = up + pos, down + neg
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlabel("feature (sorted by its largest neuron)")
+    ax.set_ylabel("$W_{\\mathrm{out}}[i, j]\\,W_{\\mathrm{in}}[j, i]$ by neuron $j$")
+    return ax

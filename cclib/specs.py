@@ -340,3 +340,75 @@ register(
         ),
     )
 )
+
+
+# --------------------------------------------------------------------------- regimes
+register(
+    ChapterSpec(
+        "regimes",
+        "Sparse and dense regimes",
+        (
+            *model_params(
+                "the sparse training p of figures 8-9, compared with the one-active model, in (0, 1]"
+            ),
+            mixing_param("embedding", help="mixing matrix of the figure 7 sweep"),
+            sigma_param(0.02, help="std of a Gaussian mixing matrix (gaussian/symmetric only)"),
+            p_param(1.0, name="dense_p", help="the dense training p of figures 8-9, in (0, 1]"),
+            seeds_param(
+                {"smoke": 2, "quick": 3, "paper": 5},
+                help="training seeds per training p (each seed draws its own mixing matrix)",
+            ),
+            *training_params(
+                {"smoke": 30, "quick": 2000, "paper": 10000},
+                {"smoke": 128, "quick": 512, "paper": 2048},
+            ),
+            count_param(
+                "p_points",
+                {"smoke": 7, "quick": 25, "paper": 100},
+                "points of the log grid of evaluation p from 1e-3 to 1",
+                minimum=2,
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 128, "quick": 2048, "paper": 16384},
+                "evaluation samples per stratum of active-feature count",
+            ),
+            count_param(
+                "offset_points",
+                {"smoke": 5, "quick": 13, "paper": 25},
+                "offsets of the log grid from 0.002 to 0.05 searched for the optimum",
+                minimum=3,
+            ),
+            count_param(
+                "offset_samples",
+                {"smoke": 20000, "quick": 1_000_000, "paper": 4_000_000},
+                "Monte Carlo samples of the simulated optimal offset",
+                minimum=2,
+            ),
+            float_param(
+                "share",
+                0.9,
+                "share of a feature's positive weight that makes its largest neuron dominant, in (0, 1]",
+                in_open_closed(0.0, 1.0),
+            ),
+            float_param(
+                "strength",
+                0.5,
+                "total positive weight a feature needs to count as represented, positive",
+                in_open_closed(0.0, 10.0),
+            ),
+            float_param(
+                "tolerance",
+                0.05,
+                "relative difference that still counts as a match, in (0, 1)",
+                in_open_closed(0.0, 1.0),
+            ),
+            float_param(
+                "z",
+                2.0,
+                "standard errors by which a margin must clear its threshold, positive",
+                in_open_closed(0.0, 100.0),
+            ),
+        ),
+    )
+)
