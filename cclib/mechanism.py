@@ -139,6 +139,21 @@ def drop_index(similarity, rule: str = "step") -> torch.Tensor:
     return (sse_left + sse_right).argmin(-1).double() + 1
 
 
+def neuron_order(cosines: torch.Tensor) -> torch.Tensor:
+    """``(K, d)`` neurons sorted by the mean basis index of their direction (``|cos|``
+    squared as weights), so that an alignment map reads from top-left to bottom-right."""
+    index = torch.arange(cosines.shape[-1], dtype=cosines.dtype)
+    return (cosines.square() * index).sum(-1).argsort(-1)
+
+
+def truncation(m: torch.Tensor, rank: int) -> torch.Tensor:
+    """``(K, n, n)`` best rank-``rank`` approximation of ``I + M`` in the Frobenius norm (its
+    truncated SVD, Eckart-Young): what ``W_out W_in`` would be if ``d = rank`` neurons could
+    reproduce ``I + M`` as well as any rank-``d`` linear map."""
+    u, s, v = singular_basis(m)
+    return (u[..., :rank] * s[..., None, :rank]) @ v[..., :rank].transpose(-1, -2)
+
+
 @dataclass(frozen=True)
 class EntryFit:
     """Least-squares lines through the entries of ``A = W_out W_in`` against those of M,
@@ -354,7 +369,7 @@ def summary_table(conditions: dict[str, SeedMeasures]) -> str:
     labels = list(conditions)
     names = conditions[labels[0]].names()
     width = max(len(label) for label in labels) + 4
-    rows = ["measure".ljust(24) + "".join(label.rjust(max(width, 30)) for label in labels)]
+    rows = ["measure".ljust(24) + "".join(label.rjust(max(width, 34)) for label in labels)]
     for name in names:
         cells = []
         for label in labels:
@@ -362,7 +377,7 @@ def summary_table(conditions: dict[str, SeedMeasures]) -> str:
             mean, err = mean_and_error(values)
             cells.append(
                 f"{mean:.3f} ± {err:.3f} [{values.min():.3f}, {values.max():.3f}]".rjust(
-                    max(width, 30)
+                    max(width, 34)
                 )
             )
         rows.append(name.ljust(24) + "".join(cells))
@@ -444,4 +459,48 @@ def record_claims(claims, measures: SeedMeasures, criteria: Criteria, label: str
         f"both weight matrices are sparser (Hoyer) than a dense Gaussian matrix "
         f"({c.sparsity_reference:.3f}); measured: the less sparse of the two.",
         lambda mean, err: mean - z * err > c.sparsity_reference,
+    )
+
+
+def glue_measures(prefix: str, measures: SeedMeasures) -> None:
+    """Glue every measure's seed mean and standard error as ``<prefix>_<name>`` and
+    ``<prefix>_<name>_err`` (``cclib.report``)."""
+    from . import report
+
+    for name in measures.names():
+        mean, err = mean_and_error(getattr(measures, name))
+        report.number(f"{prefix}_{name}", mean)
+        report.number(f"{prefix}_{name}_err", err)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``S`` trained models of one mixing condition with their analysis and measures."""
+
+    label: str
+    w_in: torch.Tensor  # (S, d, n)
+    w_out: torch.Tensor  # (S, n, d)
+    m: torch.Tensor  # (S, n, n), the M of the labels (scale included)
+    analysis: Analysis
+    measures: SeedMeasures
+
+
+def study(label: str, models, task, rows: slice, drop_rule: str = "step") -> Condition:
+    """Analyse instances ``rows`` of trained ``models`` (a ``cclib.models.MLP``) and ``task``."""
+    w_in = models.w_in[rows].detach().double()
+    w_out = models.w_out[rows].detach().double()
+    m = effective_mixing(task)[rows]
+    result = analyse(w_in, w_out, m)
+    return Condition(label, w_in, w_out, m, result, measure(result, w_in, w_out, drop_rule))
+
+
+def scatter_panel(condition: Condition, seed: int = 0) -> dict:
+    """The arguments of ``plotting.entry_scatter`` for one seed of ``condition``."""
+    fit = condition.analysis.fit
+    return dict(
+        m=condition.m[seed],
+        a=condition.analysis.product[seed],
+        offdiag_line=(float(fit.offdiag_slope[seed]), float(fit.offdiag_intercept[seed])),
+        diag_line=(float(fit.diag_slope[seed]), float(fit.diag_offset[seed])),
+        title=condition.label,
     )

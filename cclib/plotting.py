@@ -219,3 +219,62 @@ def stacked_contributions(ax, contrib, order=None):
     ax.set_xlabel("feature (sorted by its largest neuron)")
     ax.set_ylabel("$W_{\\mathrm{out}}[i, j]\\,W_{\\mathrm{in}}[j, i]$ by neuron $j$")
     return ax
+
+
+# --------------------------------------------------------------------------- mechanism
+def alignment_map(ax, values, title: str, xlabel: str, ylabel: str = "neuron", mark=None):
+    """``|cos|`` of neuron directions (rows) with basis vectors (columns) as an image in
+    [0, 1]; ``mark`` draws a dotted vertical line after that many columns. Returns the image
+    (for a colour bar)."""
+    image = ax.imshow(_np(values), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    if mark is not None:
+        ax.axvline(mark - 0.5, color="w", ls=":", lw=1.2)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(False)
+    return image
+
+
+def entry_scatter(ax, m, a, offdiag_line: tuple[float, float], diag_line: tuple[float, float]):
+    """Entries of ``a`` against those of ``m`` (both ``(n, n)``): off-diagonal and diagonal
+    entries in two colours, each with its fitted line ``(slope, intercept)``."""
+    m, a = _np(m), _np(a)
+    off = ~np.eye(m.shape[0], dtype=bool)
+    ax.scatter(m[off], a[off], s=2, alpha=0.25, color=PALETTE[0], lw=0, label="off-diagonal")
+    ax.scatter(np.diag(m), np.diag(a), s=8, color=PALETTE[5], lw=0, label="diagonal")
+    x = np.linspace(m.min(), m.max(), 2)
+    for (slope, intercept), color in [(offdiag_line, PALETTE[0]), (diag_line, PALETTE[5])]:
+        ax.plot(x, slope * x + intercept, color=color, lw=1.2, ls="--")
+    ax.set_xlabel("entry of $M$")
+    ax.set_ylabel(r"entry of $W_\mathrm{out} W_\mathrm{in}$")
+    return ax
+
+
+def weight_histogram(ax, weights: dict, bins: int = 81):
+    """Histograms of weight entries, each matrix divided by its root-mean-square entry so
+    that matrices of different scale share one axis (log counts)."""
+    for (label, w), color in zip(weights.items(), PALETTE, strict=False):
+        values = _np(w).ravel()
+        values = values / np.sqrt(np.mean(values**2))
+        ax.hist(values, bins=bins, histtype="step", color=color, label=label, density=True)
+    ax.set_yscale("log")
+    ax.set_xlabel("weight / its matrix's RMS")
+    ax.set_ylabel("density")
+    return ax
+
+
+def alignment_grid(axes, maps: Sequence, titles: Sequence[str], xlabels: Sequence[str], mark=None):
+    """``alignment_map`` on each axis with one shared colour bar."""
+    images = [
+        alignment_map(ax, values, title, xlabel, mark=mark)
+        for ax, values, title, xlabel in zip(axes, maps, titles, xlabels, strict=True)
+    ]
+    axes[0].figure.colorbar(images[-1], ax=list(axes), label="|cos|", shrink=0.6)
+    return axes
+
+
+def entry_scatters(axes, panels: Sequence[dict]):
+    """``entry_scatter`` per axis; each panel is a dict of its arguments plus ``title``."""
+    for ax, panel in zip(axes, panels, strict=True):
+        entry_scatter(ax, panel["m"], panel["a"], panel["offdiag_line"], panel["diag_line"])
+        ax.set_title(panel["title"], fontsize=9)
+    return axes

@@ -285,6 +285,18 @@ register(
 )
 
 # --------------------------------------------------------------------------- mechanism
+
+
+def mechanism_budget(cfg):
+    """The mechanism chapter: its largest run is the mixing chapter's conditions sweep
+    (six label kinds x ``seeds``; read from the cache when that chapter has run)."""
+    from .budget import mlp_budget
+
+    return mlp_budget(
+        instances=lambda cfg: 6 * cfg.seeds, what="6 mixing conditions x seeds = {cfg.seeds}"
+    )(cfg)
+
+
 register(
     ChapterSpec(
         "mechanism",
@@ -338,9 +350,9 @@ register(
                 in_open_closed(0.0, 100.0),
             ),
         ),
+        budget=mechanism_budget,
     )
 )
-
 
 # --------------------------------------------------------------------------- regimes
 register(
