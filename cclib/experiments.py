@@ -21,7 +21,7 @@ from .mixing import DEFAULT_WIDTH, MIXING_KINDS, clean, gaussian, mixing_matrix,
 from .models import MLP, ResidualCC
 from .seeding import Stream, make_generator
 from .tasks import ReluMixingTask
-from .training import TrainConfig, nonempty_horizon, train
+from .training import TrainConfig, TrainingDiverged, nonempty_horizon, train
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,14 @@ class CCInstance:
     ``M = sigma * U`` with ``U`` a unit-variance matrix drawn from ``mixing_seed`` (so a sweep
     over sigma scales one matrix) and ``learn_sigma`` makes the scale a trained parameter
     initialised at ``sigma``. ``sign = -1`` trains on ``-M``.
+
+    ``active`` chooses the input distribution: ``None`` (default) draws each feature active
+    with probability ``p``; an int ``k`` draws exactly ``k`` active features per sample
+    (values U[-1, 1]), e.g. ``CCInstance(seed=0, p=0.01, active=1)`` trains on one-hot-
+    like inputs next to Bernoulli-``p`` instances of the same sweep. ``p`` then only labels
+    the instance and sets its step count under ``nonempty_steps`` (computed from ``p`` as
+    for a Bernoulli-``p`` instance, although an exactly-``k`` batch has no empty rows).
+    The key of the cache omits ``active`` when it is ``None``.
     """
 
     seed: int
@@ -41,6 +49,7 @@ class CCInstance:
     mixing_seed: int = 0
     learn_sigma: bool = False
     sign: int = 1
+    active: int | None = None
 
     def __post_init__(self) -> None:
         if self.mixing not in MIXING_KINDS:
@@ -53,6 +62,20 @@ class CCInstance:
             raise ValueError(f"sigma must be >= 0, got {self.sigma}")
         if self.sign not in (1, -1):
             raise ValueError(f"sign must be 1 or -1, got {self.sign}")
+        if self.active is not None and (isinstance(self.active, bool) or self.active < 1):
+            raise ValueError(f"active must be None or an int >= 1, got {self.active}")
+
+    def setting(self) -> str:
+        """The instance's fields as ``name=value`` pairs (for messages)."""
+        return ", ".join(f"{k}={v!r}" for k, v in _instance_fields(self).items())
+
+
+def _instance_fields(instance: CCInstance) -> dict:
+    """The fields of ``instance`` that enter a cache key (``active`` only when set)."""
+    fields = dataclasses.asdict(instance)
+    if fields["active"] is None:
+        del fields["active"]
+    return fields
 
 
 @dataclass(frozen=True)
@@ -67,7 +90,9 @@ class MLPSweep:
     nonempty_steps: bool = False  # scale each instance's steps by 1 / (1 - (1-p)^n)
 
     def config(self) -> dict:
-        return {"kind": "mlp_sweep", **dataclasses.asdict(self)}
+        config = {"kind": "mlp_sweep", **dataclasses.asdict(self)}
+        config["instances"] = [_instance_fields(i) for i in self.instances]
+        return config
 
     def horizons(self) -> list[int]:
         if not self.nonempty_steps:
@@ -96,7 +121,8 @@ def chapter_sweep(cfg, instances) -> MLPSweep:
 
 
 def seed_sweep(cfg, seeds: int, **instance) -> MLPSweep:
-    """``seeds`` instances (seeds 0, 1, ...) of one ``CCInstance`` setting (see ``chapter_sweep``)."""
+    """``seeds`` instances (seeds 0, 1, ...) of one ``CCInstance`` setting (see
+    ``chapter_sweep``)."""
     return chapter_sweep(cfg, (CCInstance(seed=s, **instance) for s in range(seeds)))
 
 
@@ -118,7 +144,21 @@ def build_mlp_task(sweep: MLPSweep, p: float | list[float] | None = None) -> Rel
     mixing = torch.stack([matrix for matrix, _ in pairs])
     learn = [i.learn_sigma for i in sweep.instances]  # per instance: the others keep their sigma
     ps = [i.p for i in sweep.instances] if p is None else p
-    return ReluMixingTask(mixing, ps, [scale for _, scale in pairs], learn_scale=learn)
+    active = [i.active for i in sweep.instances]
+    return ReluMixingTask(
+        mixing, ps, [scale for _, scale in pairs], learn_scale=learn, active=active
+    )
+
+
+class SweepDiverged(TrainingDiverged):
+    """``TrainingDiverged`` in a sweep; the message names the diverged instance's setting."""
+
+    def __init__(self, error: TrainingDiverged, sweep: str, setting: str):
+        super().__init__(error.instance, error.step, error.value)
+        self.args = (
+            f"{sweep}: training diverged at step {error.step} (loss {error.value}) in "
+            f"instance {error.instance} ({setting}); try a smaller learning rate",
+        )
 
 
 @dataclass
@@ -128,8 +168,9 @@ class SweepResult:
     config: dict
     state: dict[str, torch.Tensor]
     task_state: dict[str, torch.Tensor]
-    losses: torch.Tensor  # (T, K)
+    losses: torch.Tensor  # (rows, K): one row per step, or per window of loss_window steps
     horizons: list[int]
+    loss_window: int = 1
 
 
 def _run_cached(
@@ -141,6 +182,7 @@ def _run_cached(
     cache: Cache | None,
     device: torch.device | str | None,
     description: str,
+    describe: Callable[[int], str] = lambda k: f"instance {k}",
 ) -> SweepResult:
     def compute(checkpointer) -> dict:
         model, task = build()
@@ -159,11 +201,20 @@ def _run_cached(
             "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
             "losses": result.losses,
             "horizons": result.horizons,
+            "loss_window": result.loss_window,
         }
 
-    payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
+    try:  # a diverged run raises inside compute, so nothing is cached
+        payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
+    except TrainingDiverged as error:
+        raise SweepDiverged(error, description, describe(error.instance)) from error
     return SweepResult(
-        config, payload["model"], payload["task"], payload["losses"], list(payload["horizons"])
+        config,
+        payload["model"],
+        payload["task"],
+        payload["losses"],
+        list(payload["horizons"]),
+        int(payload.get("loss_window", 1)),
     )
 
 
@@ -191,7 +242,15 @@ def run_mlp_sweep(
 
     seeds = [i.seed for i in sweep.instances]
     return _run_cached(
-        config, build, sweep.train, seeds, sweep.horizons(), cache, device, description
+        config,
+        build,
+        sweep.train,
+        seeds,
+        sweep.horizons(),
+        cache,
+        device,
+        description,
+        lambda k: sweep.instances[k].setting(),
     )
 
 
@@ -278,6 +337,7 @@ def run_residual_sweep(
         cache,
         device,
         "residual sweep",
+        lambda k: f"seed={sweep.seeds[k]}, embedding_seed={sweep.embedding_seeds[k]}, p={sweep.p}",
     )
 
 

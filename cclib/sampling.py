@@ -8,12 +8,18 @@
   values uniform in [-1, 1]. Conditioned on ``k`` actives, ``sparse_uniform`` is exactly this.
 - ``exactly_s_boolean``: exactly ``s`` of ``m`` boolean inputs on (Universal-AND).
 
+``sparse_uniform_entries`` and ``exactly_k_entries`` return the same inputs in sparse form
+(``SparseBatch``: row, column and value of every active entry), drawn from the SAME random
+numbers as their dense counterparts: for one generator state the dense and the sparse
+form describe the same batch (``SparseBatch.dense()`` rebuilds it bit for bit).
+
 Every function takes an explicit ``torch.Generator`` and draws on the generator's device.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -34,7 +40,8 @@ def _uniform_pm1(
 
 
 def _bernoulli_positions(total: int, p: float, generator: torch.Generator) -> torch.Tensor:
-    """Sorted positions in ``[0, total)`` of a Bernoulli(p) process; entries ``>= total`` mark padding.
+    """Sorted positions in ``[0, total)`` of a Bernoulli(p) process; entries ``>= total``
+    mark padding.
 
     Gaps between successes are Geometric(p). We draw the mean number of gaps plus an
     8-sigma margin; on the CPU we verify that the gaps cover ``total`` and draw more if
@@ -53,6 +60,43 @@ def _bernoulli_positions(total: int, p: float, generator: torch.Generator) -> to
                 [positions, positions[-1] + torch.cumsum(more.to(torch.int64), 0)]
             )
     return positions
+
+
+@dataclass
+class SparseBatch:
+    """A ``(batch, n)`` input batch in sparse form: entry ``i`` is ``x[rows[i], cols[i]] =
+    values[i]``; positions are distinct and sorted by row."""
+
+    rows: torch.Tensor  # (nnz,) int64
+    cols: torch.Tensor  # (nnz,) int64
+    values: torch.Tensor  # (nnz,)
+    batch: int
+    n: int
+
+    def dense(self) -> torch.Tensor:
+        """The ``(batch, n)`` dense batch."""
+        x = torch.zeros((self.batch, self.n), dtype=self.values.dtype, device=self.values.device)
+        x[self.rows, self.cols] = self.values
+        return x
+
+
+def sparse_uniform_entries(
+    batch: int, n: int, p: float, generator: torch.Generator, dtype: torch.dtype = torch.float32
+) -> SparseBatch:
+    """The batch of :func:`sparse_uniform` (same generator draws) in sparse form."""
+    _check_probability(p)
+    device = generator.device
+    if p >= SPARSE_PATH_MAX_P:
+        active = torch.rand((batch, n), generator=generator, device=device) < p
+        values = _uniform_pm1((batch, n), generator, dtype)
+        rows, cols = active.nonzero(as_tuple=True)
+        return SparseBatch(rows, cols, values[rows, cols], batch, n)
+    total = batch * n
+    positions = _bernoulli_positions(total, p, generator)
+    values = _uniform_pm1(positions.numel(), generator, dtype)
+    keep = positions < total  # padding positions (>= total) carry unused values
+    positions, values = positions[keep], values[keep]
+    return SparseBatch(positions // n, positions % n, values, batch, n)
 
 
 def sparse_uniform(
@@ -90,6 +134,19 @@ def exactly_k_uniform(
     index = random_subsets(batch, n, k, generator)
     x = torch.zeros((batch, n), dtype=dtype, device=generator.device)
     return x.scatter_(1, index, _uniform_pm1((batch, k), generator, dtype))
+
+
+def exactly_k_entries(
+    batch: int, n: int, k: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
+) -> SparseBatch:
+    """The batch of :func:`exactly_k_uniform` (same generator draws) in sparse form."""
+    index = random_subsets(batch, n, k, generator)
+    values = _uniform_pm1((batch, k), generator, dtype)
+    rows = torch.arange(batch, device=generator.device).repeat_interleave(k)
+    order = index.argsort(dim=1)  # sort each row's columns (distinct, so any order is exact)
+    return SparseBatch(
+        rows, index.gather(1, order).reshape(-1), values.gather(1, order).reshape(-1), batch, n
+    )
 
 
 def exactly_s_boolean(

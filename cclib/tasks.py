@@ -1,7 +1,8 @@
 """Tasks: an input distribution, its labels and the training loss, batched over K instances.
 
 - ``ReluMixingTask`` (paper 000): sparse inputs at a per-instance feature probability
-  ``p``, labels ``y = ReLU(x) + scale * M x``, plain MSE averaged over batch and features.
+  ``p`` (or, per instance, exactly ``k`` active features), labels
+  ``y = ReLU(x) + scale * M x``, plain MSE averaged over batch and features.
   ``scale`` may be learned jointly with the weights, as in the paper's appendix B.
 - ``UniversalANDTask`` (paper 004): exactly-``s`` boolean inputs, labels the AND of every
   unordered pair, MSE weighted so that the three cases of a pair (neither, one, both on)
@@ -15,7 +16,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .sampling import exactly_s_boolean, sparse_uniform
+from .sampling import (
+    SparseBatch,
+    exactly_k_entries,
+    exactly_k_uniform,
+    exactly_s_boolean,
+    sparse_uniform,
+    sparse_uniform_entries,
+)
 
 
 def _per_instance(values: float | Sequence[float], k: int, name: str) -> list[float]:
@@ -33,6 +41,9 @@ class ReluMixingTask(nn.Module):
     ``mixing: (K, n, n)``; ``p`` and ``scale`` are one value per instance (or one for all).
     ``learn_scale`` (one flag, or one per instance) makes ``scale`` a trained parameter;
     entries of instances that do not learn it get no gradient and stay fixed.
+    ``active`` (one value, or one per instance): ``None`` draws Bernoulli-``p`` inputs;
+    an int ``k`` draws exactly ``k`` active features per sample (values U[-1, 1]), and that
+    instance's ``p`` is then only a label.
     """
 
     def __init__(
@@ -41,6 +52,7 @@ class ReluMixingTask(nn.Module):
         p: float | Sequence[float],
         scale: float | Sequence[float] = 1.0,
         learn_scale: bool | Sequence[bool] = False,
+        active: int | None | Sequence[int | None] = None,
     ):
         super().__init__()
         instances = mixing.shape[0]
@@ -49,6 +61,18 @@ class ReluMixingTask(nn.Module):
         for value in self.p_values:
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"p must be in (0, 1], got {value}")
+        if active is None or isinstance(active, int):
+            self.active_values = [active] * instances
+        else:
+            self.active_values = [None if a is None else int(a) for a in active]
+            if len(self.active_values) != instances:
+                raise ValueError(
+                    f"active needs one value per instance ({instances}), "
+                    f"got {len(self.active_values)}"
+                )
+        for value in self.active_values:
+            if value is not None and not 0 <= value <= mixing.shape[-1]:
+                raise ValueError(f"active must be in [0, n={mixing.shape[-1]}], got {value}")
         scale_tensor = torch.tensor(_per_instance(scale, instances, "scale"), dtype=mixing.dtype)
         if isinstance(learn_scale, bool):
             learned = [learn_scale] * instances
@@ -71,14 +95,34 @@ class ReluMixingTask(nn.Module):
     def n_features(self) -> int:
         return self.mixing.shape[-1]
 
+    def expected_active(self) -> list[float]:
+        """Mean number of active features per sample, per instance."""
+        return [
+            self.n_features * p if a is None else float(a)
+            for p, a in zip(self.p_values, self.active_values, strict=True)
+        ]
+
     def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
         """``(K, batch, n)`` training inputs, instance ``k`` from ``generators[k]``."""
+        n = self.n_features
         return torch.stack(
             [
-                sparse_uniform(batch, self.n_features, p, g)
-                for p, g in zip(self.p_values, generators, strict=True)
+                sparse_uniform(batch, n, p, g) if a is None else exactly_k_uniform(batch, n, a, g)
+                for p, a, g in zip(self.p_values, self.active_values, generators, strict=True)
             ]
         ).to(self.mixing.device)
+
+    def sample_entries(
+        self, generators: Sequence[torch.Generator], batch: int
+    ) -> list[SparseBatch]:
+        """The batches of :meth:`sample` (same generator draws) in sparse form, per instance."""
+        n = self.n_features
+        return [
+            sparse_uniform_entries(batch, n, p, g)
+            if a is None
+            else exactly_k_entries(batch, n, a, g)
+            for p, a, g in zip(self.p_values, self.active_values, generators, strict=True)
+        ]
 
     def labels(self, x: torch.Tensor) -> torch.Tensor:
         """``ReLU(x) + scale * M x`` for ``x: (K, B, n)``."""
@@ -139,7 +183,10 @@ class UniversalANDTask(nn.Module):
     def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
         """``(K, batch, m)`` inputs with exactly ``s_k`` ones."""
         return torch.stack(
-            [exactly_s_boolean(batch, self.m, s, g) for s, g in zip(self.s_values, generators, strict=True)]
+            [
+                exactly_s_boolean(batch, self.m, s, g)
+                for s, g in zip(self.s_values, generators, strict=True)
+            ]
         ).to(self.pairs.device)
 
     def labels(self, v: torch.Tensor) -> torch.Tensor:

@@ -4,9 +4,21 @@
 data stream from its seed, may have its own number of steps (its cosine schedule ends
 there), and its loss is independent of the others (the summed loss has per-instance
 gradients). Per-step losses stay on the device; the host reads them only to refresh the
-progress bar every few hundred steps. With a checkpointer the loop saves its full state
+progress bar every few hundred steps, and checks them for non-finite values at the same
+points (``TrainingDiverged``). With a checkpointer the loop saves its full state
 (weights, optimiser moments, generator states, losses so far) every
 ``checkpoint_every`` steps and resumes from it bit for bit.
+
+Two step implementations (``path``): ``"dense"``, the batched autograd step (any model and
+task, any device), and ``"sparse"``, the hand-written step of ``cclib.sparse_training`` for
+an ``MLP`` on a ``ReluMixingTask`` with sparse inputs on the CPU (same data, same loss and
+gradients within float tolerance). ``"auto"`` picks the sparse step where it applies
+(CPU, at most ``SPARSE_MAX_ACTIVE`` active features per sample on average) and the dense
+one elsewhere (GPUs, dense inputs, other models).
+
+The loss history keeps at most ``MAX_LOSS_ROWS`` rows: longer runs record the mean loss of
+consecutive windows of ``loss_window`` steps (the last window may be shorter), so memory
+stays bounded whatever the number of steps; every profile of the book records every step.
 """
 
 from __future__ import annotations
@@ -24,6 +36,23 @@ from tqdm import tqdm
 from .device import resolve_device
 from .optim import InstanceAdamW, ParamGroup, cosine_schedule
 from .seeding import Stream, make_generator
+from .sparse_training import SparseStep, sparse_step_applies
+
+#: Most rows of the recorded loss history (``TrainResult.losses``).
+MAX_LOSS_ROWS = 1 << 17
+
+TRAIN_PATHS = ("auto", "dense", "sparse")
+
+
+class TrainingDiverged(RuntimeError):
+    """A training loss became non-finite (NaN or infinite); names the instance and step."""
+
+    def __init__(self, instance: int, step: int, value: float):
+        self.instance, self.step, self.value = instance, step, value
+        super().__init__(
+            f"training diverged: instance {instance} has loss {value} at step {step} "
+            "(try a smaller learning rate)"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,10 +94,39 @@ def nonempty_horizon(steps: int, p: float, n: int) -> int:
 
 @dataclass
 class TrainResult:
-    """Per-step training losses ``(T, K)`` on the CPU and each instance's horizon."""
+    """Training losses ``(rows, K)`` on the CPU and each instance's horizon: row ``i`` is the
+    mean loss of steps ``[i * loss_window, (i + 1) * loss_window)`` (``loss_window = 1``,
+    one row per step, unless the run has more than ``MAX_LOSS_ROWS`` steps)."""
 
     losses: torch.Tensor
     horizons: list[int]
+    loss_window: int = 1
+
+
+def loss_window(steps: int) -> int:
+    """Steps averaged into one row of the loss history of a ``steps``-step run."""
+    return max(1, math.ceil(steps / MAX_LOSS_ROWS))
+
+
+def _check_finite(losses: torch.Tensor, first_row: int, window: int) -> None:
+    """Raise ``TrainingDiverged`` for the first non-finite entry of ``losses[first_row:]``."""
+    recent = losses[first_row:]
+    bad = ~torch.isfinite(recent)
+    if bool(bad.any()):
+        row, instance = (int(i) for i in bad.nonzero()[0])
+        raise TrainingDiverged(instance, (first_row + row) * window, float(recent[row, instance]))
+
+
+def choose_path(path: str, model: nn.Module, task: nn.Module, device: torch.device) -> str:
+    """``"dense"`` or ``"sparse"``: the step implementation ``train`` uses."""
+    if path not in TRAIN_PATHS:
+        raise ValueError(f"path must be one of {', '.join(TRAIN_PATHS)}, got {path!r}")
+    applies = sparse_step_applies(model, task, device, any_sparsity=path == "sparse")
+    if path == "sparse" and not applies:
+        raise ValueError("the sparse step needs an MLP on a ReluMixingTask on the CPU")
+    if path == "auto":
+        return "sparse" if sparse_step_applies(model, task, device) else "dense"
+    return path
 
 
 def _progress_enabled(progress: bool) -> bool:
@@ -86,10 +144,14 @@ def train(
     device: torch.device | str | None = None,
     progress: bool = True,
     description: str = "training",
+    path: str = "auto",
 ) -> TrainResult:
     """Train ``model`` on ``task`` in place; instance ``k`` uses ``seeds[k]`` for its data.
 
     ``horizons[k]`` is instance ``k``'s number of steps (default ``config.steps`` for all).
+    ``path`` chooses the step implementation (see the module docstring). Raises
+    ``TrainingDiverged`` when a loss becomes non-finite (checked every few hundred steps
+    and at the end, never once per step).
     """
     device = resolve_device(device)
     model.to(device)
@@ -106,7 +168,13 @@ def train(
     optimiser = InstanceAdamW(
         groups, cosine_schedule(config.lr, horizons, device), config.betas, config.eps
     )
-    losses = torch.zeros(total, instances, device=device)
+    window = loss_window(total)
+    losses = torch.zeros(math.ceil(total / window), instances, device=device)
+    sparse_step = (
+        SparseStep(model, task, config.batch_size)
+        if choose_path(path, model, task, device) == "sparse"
+        else None
+    )
     start = 0
     saved = checkpointer.load() if checkpointer is not None else None
     if saved is not None:
@@ -116,7 +184,8 @@ def train(
         optimiser.load_state_dict(saved["optimizer"])
         for generator, state in zip(generators, saved["generators"], strict=True):
             generator.set_state(state)
-        losses[:start] = saved["losses"].to(device)
+        restored = saved["losses"].to(device)
+        losses[: len(restored)] = restored
     bar = tqdm(
         total=total,
         initial=start,
@@ -125,14 +194,23 @@ def train(
         mininterval=2.0,
     )
     refresh = max(1, min(250, total // 20))
+    checked = start // window  # rows before this one were checked before a checkpoint
     for step in range(start, total):
-        x = task.sample(generators, config.batch_size)
-        loss = task.loss(model(x), x)
-        optimiser.zero_grad()
-        loss.sum().backward()
+        if sparse_step is not None:
+            loss = sparse_step(generators)
+        else:
+            x = task.sample(generators, config.batch_size)
+            loss = task.loss(model(x), x)
+            optimiser.zero_grad()
+            loss.sum().backward()
         optimiser.step()
-        losses[step] = loss.detach()
+        if window == 1:
+            losses[step] = loss.detach()
+        else:
+            losses[step // window] += loss.detach() / min(window, total - step // window * window)
         if (step + 1) % refresh == 0:
+            _check_finite(losses[: (step + 1 + window - 1) // window], checked, window)
+            checked = step // window
             bar.update(refresh)
             bar.set_postfix(loss=f"{float(loss.detach().mean()):.4g}")
         if checkpointer is not None and (step + 1) % checkpoint_every == 0 and step + 1 < total:
@@ -147,8 +225,9 @@ def train(
                         "exp_avg_sq": [t.cpu().clone() for t in optimiser.exp_avg_sq],
                     },
                     "generators": [g.get_state() for g in generators],
-                    "losses": losses[: step + 1].cpu().clone(),
+                    "losses": losses[: (step + window) // window].cpu().clone(),
                 }
             )
     bar.close()
-    return TrainResult(losses=losses.cpu(), horizons=horizons)
+    _check_finite(losses, checked, window)
+    return TrainResult(losses=losses.cpu(), horizons=horizons, loss_window=window)

@@ -23,7 +23,7 @@ from cclib.experiments import (
     trained_task,
 )
 from cclib.models import MLP
-from cclib.training import TrainConfig
+from cclib.training import TrainConfig, TrainingDiverged
 
 TRAIN = TrainConfig(steps=30, batch_size=64)
 
@@ -215,3 +215,34 @@ def test_embedding_instance_matches_residual_sweep_embedding():
         task.mixing[0], init_residual(residual).equivalent_mixing()[0], rtol=0, atol=1e-6
     )
     assert task.scale.item() == 1.0
+
+
+def test_diverged_sweep_names_the_setting_and_caches_nothing(tmp_path):
+    sweep = small_sweep(train=TrainConfig(steps=300, batch_size=64, lr=1e6))
+    cache = Cache(tmp_path)
+    with pytest.raises(TrainingDiverged, match=r"instance \d \(seed=\d, p=0.1, mixing=") as info:
+        run_mlp_sweep(sweep, cache)
+    assert "step" in str(info.value)
+    assert cache.load(sweep.config()) is None
+
+
+def test_active_field_enters_the_key_only_when_set():
+    plain = small_sweep()
+    assert all("active" not in i for i in plain.config()["instances"])
+    one_hot = small_sweep(instances=(CCInstance(seed=0, p=0.1, active=1),))
+    assert one_hot.config()["instances"][0]["active"] == 1
+    task = build_mlp_task(one_hot)
+    assert task.active_values == [1]
+    with pytest.raises(ValueError, match="active must be None or an int >= 1"):
+        CCInstance(seed=0, p=0.1, active=0)
+
+
+def test_exactly_k_instance_trains_next_to_bernoulli(tmp_path):
+    sweep = small_sweep(
+        instances=(CCInstance(seed=0, p=0.05), CCInstance(seed=0, p=0.05, active=1)),
+        nonempty_steps=True,
+    )
+    assert sweep.horizons()[0] == sweep.horizons()[1]  # p sets both step counts
+    result = run_mlp_sweep(sweep, Cache(tmp_path))
+    assert result.losses.shape == (max(sweep.horizons()), 2) and result.loss_window == 1
+    assert bool(torch.isfinite(result.losses).all())

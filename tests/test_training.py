@@ -7,12 +7,13 @@ from __future__ import annotations
 import pytest
 import torch
 
+import cclib.training as training
 from cclib.cache import Cache
 from cclib.mixing import gaussian
 from cclib.models import MLP
 from cclib.seeding import Stream, make_generator
 from cclib.tasks import ReluMixingTask
-from cclib.training import TrainConfig, nonempty_horizon, train
+from cclib.training import TrainConfig, TrainingDiverged, nonempty_horizon, train
 
 N, D = 20, 10
 CONFIG = TrainConfig(steps=200, batch_size=128, lr=3e-3, weight_decay=0.01)
@@ -79,7 +80,8 @@ def test_shorter_horizon_stops_changing():
 
 
 def test_frozen_instance_weights_constant_after_horizon():
-    """Check directly: weights of the short instance are identical at every step after its horizon."""
+    """Check directly: weights of the short instance are identical at every step after its
+    horizon."""
     snapshots = []
 
     class Recording(ReluMixingTask):
@@ -111,22 +113,32 @@ def make_interrupting(at_step: int):
     class Interrupting(ReluMixingTask):
         calls = 0
 
-        def sample(self, generators, batch):
+        def _count(self):
             if type(self).calls == at_step:
                 raise KeyboardInterrupt
             type(self).calls += 1
+
+        def sample(self, generators, batch):
+            self._count()
             return super().sample(generators, batch)
+
+        def sample_entries(self, generators, batch):
+            self._count()
+            return super().sample_entries(generators, batch)
 
     return Interrupting
 
 
-def test_checkpoint_resume_bit_identical(tmp_path):
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_checkpoint_resume_bit_identical(tmp_path, path):
     config = TrainConfig(steps=100, batch_size=64, lr=1e-2, weight_decay=0.05)
     seeds, horizons = [0, 1], [70, 100]
     kwargs = dict(p=[0.1, 0.3], scale=[0.05, 0.2], learn_scale=True)
 
     ref_model, ref_task = setup(seeds, **kwargs)
-    ref = train(ref_model, ref_task, config, seeds, horizons, device="cpu", progress=False)
+    ref = train(
+        ref_model, ref_task, config, seeds, horizons, device="cpu", progress=False, path=path
+    )
 
     cache = Cache(tmp_path)
     key = {"test": "resume", "seeds": seeds}
@@ -143,6 +155,7 @@ def test_checkpoint_resume_bit_identical(tmp_path):
             checkpoint_every=25,
             device="cpu",
             progress=False,
+            path=path,
         )
     saved = cache.checkpointer(key).load()
     assert saved is not None and saved["step"] == 50
@@ -159,6 +172,7 @@ def test_checkpoint_resume_bit_identical(tmp_path):
         checkpoint_every=25,
         device="cpu",
         progress=False,
+        path=path,
     )
     assert counting.calls == 50  # resumed at step 50, not from scratch
     assert torch.equal(result.losses, ref.losses)
@@ -235,3 +249,46 @@ def test_nonempty_horizon_and_validation():
         train(model, task, CONFIG, [0, 1], horizons=[10], device="cpu", progress=False)
     with pytest.raises(ValueError):
         train(model, task, CONFIG, [0, 1], horizons=[10, 0], device="cpu", progress=False)
+
+
+# --------------------------------------------------------------------------- divergence
+
+
+@pytest.mark.parametrize("path", ["dense", "sparse"])
+def test_divergence_raises_naming_instance_and_step(path):
+    model, task = setup([0, 1])
+    config = TrainConfig(steps=400, batch_size=64, lr=1e6)
+    with pytest.raises(TrainingDiverged, match=r"instance \d+ has loss .* at step \d+") as info:
+        train(model, task, config, [0, 1], device="cpu", progress=False, path=path)
+    assert info.value.instance in (0, 1) and 0 <= info.value.step < 400
+    assert isinstance(info.value, RuntimeError)
+
+
+def test_divergence_in_last_steps_is_caught():
+    model, task = setup([0])
+    config = TrainConfig(steps=3, batch_size=64, lr=1e6)  # fewer steps than a refresh period
+    with pytest.raises(TrainingDiverged):
+        train(model, task, config, [0], device="cpu", progress=False)
+
+
+# --------------------------------------------------------------------------- loss history
+
+
+def test_loss_history_is_window_averaged_beyond_the_row_limit(monkeypatch):
+    _, _, full = run([0, 1], config=TrainConfig(steps=50, batch_size=64))
+    assert full.loss_window == 1 and full.losses.shape == (50, 2)
+    monkeypatch.setattr(training, "MAX_LOSS_ROWS", 8)
+    _, _, windowed = run([0, 1], config=TrainConfig(steps=50, batch_size=64))
+    assert windowed.loss_window == 7 and windowed.losses.shape == (8, 2)  # ceil(50 / 8) = 7
+    expected = torch.stack([full.losses[i : i + 7].mean(dim=0) for i in range(0, 50, 7)])
+    torch.testing.assert_close(windowed.losses, expected, rtol=1e-5, atol=0)
+
+
+def test_exactly_k_task_samples_k_active():
+    model, _ = setup([0, 1])
+    task = ReluMixingTask(mixings([0, 1]), 0.01, 0.05, active=[1, None])
+    x = task.sample([make_generator(s, Stream.DATA) for s in (0, 1)], 500)
+    assert bool(((x[0] != 0).sum(dim=1) == 1).all())
+    assert task.expected_active() == [1.0, N * 0.01]
+    with pytest.raises(ValueError, match="active must be in"):
+        ReluMixingTask(mixings([0]), 0.01, active=N + 1)
