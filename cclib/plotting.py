@@ -278,3 +278,72 @@ def entry_scatters(axes, panels: Sequence[dict]):
         entry_scatter(ax, panel["m"], panel["a"], panel["offdiag_line"], panel["diag_line"])
         ax.set_title(panel["title"], fontsize=9)
     return axes
+
+
+# --------------------------------------------------------------------------- semi_nmf
+def seed_band_panel(ax, x, curves: dict, title: str | None = None, **kwargs):
+    """Per entry of ``curves`` (label -> ``(X, S)`` values over ``S`` seeds or matrices) a
+    line through the mean over seeds with a band spanning them, in ``PALETTE`` order."""
+    values = [_np(v) for v in curves.values()]
+    lines_with_bands(
+        ax,
+        x,
+        np.stack([v.mean(1) for v in values]),
+        np.stack([v.min(1) for v in values]),
+        np.stack([v.max(1) for v in values]),
+        list(curves),
+        **kwargs,
+    )
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def grouped_bars(ax, groups: Sequence[str], series: dict, ylabel: str):
+    """Bars for each group, one per series (label -> ``(values, errors)``, one value per
+    group), with error bars; errors may be None."""
+    width = 0.8 / len(series)
+    x = np.arange(len(groups))
+    for i, (label, (values, errors)) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        yerr = None if errors is None else _np(errors)
+        ax.bar(x + offset, _np(values), width, yerr=yerr, capsize=2, label=label, color=PALETTE[i])
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def weight_maps(axes, matrices: dict, xlabel: str = "", ylabel: str = "", cmap: str = "RdBu_r"):
+    """Each matrix (title -> ``(rows, cols)``) as an image divided by its largest magnitude,
+    so that matrices of different scale share one diverging colour scale in [-1, 1]."""
+    image = None
+    for ax, (title, w) in zip(axes, matrices.items(), strict=True):
+        w = _np(w)
+        image = ax.imshow(w / np.abs(w).max(), aspect="auto", cmap=cmap, vmin=-1, vmax=1)
+        ax.set_title(title, fontsize=9)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.grid(False)
+    axes[0].figure.colorbar(image, ax=list(axes), label="weight / largest |weight|", shrink=0.7)
+    return axes
+
+
+def seed_band_grid(
+    axes,
+    x,
+    panels: Sequence[tuple[str, dict]],
+    reference: tuple[float, str] | None = None,
+    ylim: tuple[float, float] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    **kwargs,
+):
+    """``seed_band_panel`` on each axis (``panels`` holds ``(title, curves)`` pairs), each
+    with the same dashed ``reference`` line ``(value, label)``, limits and labels."""
+    for ax, (title, curves) in zip(axes, panels, strict=True):
+        seed_band_panel(ax, x, curves, title, **kwargs)
+        if reference is not None:
+            reference_line(ax, reference[0], label=reference[1])
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+    return axes

@@ -424,3 +424,84 @@ register(
         ),
     )
 )
+
+# --------------------------------------------------------------------------- semi_nmf
+# The sweep parameters are the mixing chapter's own Param objects, so this chapter builds
+# the same sweeps (same cache keys) under every profile.
+_SNMF_SHARED = (
+    "p",
+    "n_features",
+    "n_neurons",
+    "seeds",
+    "sigma_max",
+    "sigma_points",
+    "sigma_seeds",
+    "vary_matrix",
+    "steps",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "nonempty_steps",
+    "max_steps",
+    "max_memory_gb",
+)
+
+
+def _snmf_budget(cfg):
+    """Largest run: the mixing chapter's sigma sweep or its conditions sweep."""
+    from .budget import mlp_budget
+
+    return mlp_budget(
+        instances=lambda c: max(6 * c.seeds, 2 * c.sigma_points * c.sigma_seeds),
+        what="the mixing chapter's sweeps (6 x seeds or 2 x sigma_points x sigma_seeds)",
+    )(cfg)
+
+
+register(
+    ChapterSpec(
+        "semi_nmf",
+        "A semi-NMF baseline",
+        (
+            *(SPECS["mixing"].param(name) for name in _SNMF_SHARED),
+            sigma_param(
+                0.02,
+                help="std of the Gaussian M of the fixed-sigma claims (the paper's 0.02)",
+            ),
+            choice_param(
+                "mixing",
+                "gaussian",
+                "kind of Gaussian M of the claims (the figure shows both)",
+                ("gaussian", "symmetric"),
+            ),
+            choice_param(
+                "snmf_method",
+                "als",
+                "semi-NMF algorithm: multiplicative (Ding et al.) or als (column-wise ALS)",
+                ("multiplicative", "als"),
+            ),
+            choice_param(
+                "snmf_init",
+                "nmf",
+                "start of the non-negative factor: random, nmf (of the positive part) or svd",
+                ("random", "nmf", "svd"),
+            ),
+            count_param(
+                "snmf_iterations",
+                {"smoke": 10, "quick": 300, "paper": 1000},
+                "semi-NMF iterations (each updates both factors)",
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 256, "quick": 8192, "paper": 65536},
+                "evaluation samples per stratum of active-feature count",
+            ),
+            float_param(
+                "z",
+                2.0,
+                "standard errors by which a difference must clear zero, positive",
+                in_open_closed(0.0, 100.0),
+            ),
+        ),
+        budget=_snmf_budget,
+    )
+)
