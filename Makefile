@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
 sync: $(STAMP)
-	$(VENV)/bin/jupytext --sync book/*.py
+	$(PY) -m cclib sync
 
 clean:
 	rm -rf _build

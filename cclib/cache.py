@@ -28,6 +28,8 @@ from typing import Any
 
 import torch
 
+from .params import ParameterError
+
 try:  # POSIX advisory locks; elsewhere writes are still atomic, just not serialised.
     import fcntl
 except ImportError:  # pragma: no cover
@@ -36,10 +38,12 @@ except ImportError:  # pragma: no cover
 __all__ = [
     "CACHE_SCHEMA",
     "Cache",
+    "CacheDirError",
     "CacheWarning",
     "Checkpointer",
     "NullCheckpointer",
     "config_key",
+    "check_cache_dir",
     "default_cache_dir",
 ]
 
@@ -56,23 +60,55 @@ class CacheWarning(UserWarning):
     """A cache entry or checkpoint was unusable and has been discarded."""
 
 
+class CacheDirError(ParameterError):
+    """The cache location (``$CCBOOK_CACHE`` or the default) is not a writable folder."""
+
+
 # --------------------------------------------------------------------------- locations
 
 
-def default_cache_dir() -> Path:
+def default_cache_dir(root: Path | str | None = None) -> Path:
     """``$CCBOOK_CACHE``, else ``<project root>/.cache``, else ``~/.cache/ccbook``.
 
-    The project root is ``$CCBOOK_ROOT``, or the directory above the ``cclib`` package if it
-    holds ``_toc.yml``.
+    The project root is ``root`` if given, else ``$CCBOOK_ROOT``, or the directory above the
+    ``cclib`` package if it holds ``_toc.yml``.
     """
     if env := os.environ.get("CCBOOK_CACHE"):
         return Path(env).expanduser()
+    if root is not None:
+        return Path(root).expanduser() / ".cache"
     if env := os.environ.get("CCBOOK_ROOT"):
         return Path(env).expanduser() / ".cache"
     root = Path(__file__).resolve().parent.parent
     if (root / "_toc.yml").is_file():
         return root / ".cache"
     return Path.home() / ".cache" / "ccbook"
+
+
+def check_cache_dir(directory: Path | str | None = None) -> Path:
+    """Make sure the cache folder (default: :func:`default_cache_dir`) can hold entries:
+    create it if needed and write and remove a probe file in it. Raises
+    :class:`CacheDirError` with one line naming the folder and the problem (a file in the
+    way, a path under a file, no permission, a read-only file system). Nothing else in the
+    cache is touched. Run when a chapter run is planned, before any work."""
+    path = Path(directory).expanduser() if directory is not None else default_cache_dir()
+    source = "CCBOOK_CACHE" if os.environ.get("CCBOOK_CACHE") else "the cache folder"
+    where = f"{source} = {str(path)!r}"
+    if path.exists() and not path.is_dir():
+        raise CacheDirError(f"{where} is a file, not a folder; point CCBOOK_CACHE at a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except NotADirectoryError:
+        raise CacheDirError(
+            f"{where} lies under a file, not a folder; point CCBOOK_CACHE at a folder"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CacheDirError(f"{where} cannot be written ({reason})") from None
+    return path
 
 
 # --------------------------------------------------------------------------- keys

@@ -4,6 +4,8 @@
   with papermill into its own output (default ``_build/runs/CHAPTER/<profile>[__...].ipynb``).
 - ``build [--profile P]``: execute every chapter and build the book (warnings are errors).
 - ``params CHAPTER``: the chapter's parameters with each profile's value and help.
+- ``sync [CHAPTER ...]``: re-pair ``book/<name>.py`` with its ``.ipynb`` (jupytext --sync)
+  and give the notebook the kernel metadata papermill needs.
 - ``claims [--json] [--dir D]``: the claims of the latest build.
 
 Bad input gives one line ``error: ...`` on stderr and exit code 2, before anything is
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from .params import PROFILES, ParameterError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _UsageError(Exception):
@@ -44,7 +46,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="execute one chapter with papermill")
-    run.add_argument("chapter")
+    run.add_argument("chapter", help="chapter name (mixing) or path (book/mixing.py)")
     run.add_argument(
         "--profile",
         default=None,
@@ -76,7 +78,16 @@ def make_parser() -> argparse.ArgumentParser:
     )
 
     params = sub.add_parser("params", help="list a chapter's parameters")
-    params.add_argument("chapter")
+    params.add_argument("chapter", help="chapter name (mixing) or path (book/mixing.py)")
+    params.add_argument("--root", default=None, help=argparse.SUPPRESS)
+
+    sync = sub.add_parser(
+        "sync", help="pair book/<name>.py with its .ipynb (jupytext --sync + kernel metadata)"
+    )
+    sync.add_argument(
+        "chapters", nargs="*", help="chapter names or paths (default: every book/*.py)"
+    )
+    sync.add_argument("--root", default=None, help=argparse.SUPPRESS)
 
     claims = sub.add_parser("claims", help="print the claims of the latest build")
     claims.add_argument("--json", action="store_true", help="JSON list instead of a table")
@@ -91,9 +102,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .specs import get_spec
 
     root = Path(args.root).resolve() if args.root else None
-    spec = get_spec(args.chapter)
+    chapter = runner.chapter_name(args.chapter, root)
+    spec = get_spec(chapter)
     overrides = spec.parse_cli([tuple(p) for p in args.params])
-    plan = runner.plan_run(args.chapter, args.profile, overrides, args.output, root)
+    plan = runner.plan_run(chapter, args.profile, overrides, args.output, root)
     print(
         f"running {plan.chapter} (profile {plan.cfg.profile}) -> {plan.output}",
         file=sys.stderr,
@@ -101,6 +113,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         out = runner.execute(plan)
+    except runner.ChapterInterrupted as exc:
+        return _error(str(exc), EXIT_INTERRUPTED)
     except runner.ChapterExecutionError as exc:
         return _error(str(exc), EXIT_FAILED)
     print(out)
@@ -114,6 +128,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     build_dir = Path(args.build_dir).resolve() if args.build_dir else None
     try:
         index = runner.build(args.profile, root=root, build_dir=build_dir, html=not args.no_html)
+    except runner.ChapterInterrupted as exc:
+        return _error(str(exc), EXIT_INTERRUPTED)
     except (runner.ChapterExecutionError, runner.BookBuildError) as exc:
         return _error(str(exc), EXIT_FAILED)
     print(index.resolve())
@@ -157,7 +173,29 @@ def params_table(chapter: str) -> str:
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
-    print(params_table(args.chapter))
+    from .runner import chapter_name
+
+    root = Path(args.root).resolve() if args.root else None
+    print(params_table(chapter_name(args.chapter, root)))
+    return EXIT_OK
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from . import runner
+
+    root = Path(args.root).resolve() if args.root else runner.project_root()
+    names = [runner.chapter_name(c, root) for c in args.chapters]
+    sources = (
+        [runner.chapter_source(root, n) for n in names]
+        if names
+        else sorted(runner.book_dir(root).glob("*.py"))
+    )
+    for source in sources:
+        if not source.is_file():
+            return _error(f"no chapter source {source}", EXIT_USAGE)
+    for source in sources:
+        runner.sync_pair(source)
+        print(source.with_suffix(".ipynb"))
     return EXIT_OK
 
 
@@ -182,7 +220,13 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": _cmd_run, "build": _cmd_build, "params": _cmd_params, "claims": _cmd_claims}
+COMMANDS = {
+    "run": _cmd_run,
+    "build": _cmd_build,
+    "params": _cmd_params,
+    "sync": _cmd_sync,
+    "claims": _cmd_claims,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParameterError as exc:
         return _error(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
-        return _error("interrupted", 130)
+        return _error("interrupted", EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -429,16 +429,21 @@ def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
     """Resolve chapter ``name`` from the notebook's parameters (``globals()``).
 
     Picks ``profile`` and the spec's parameter names out of ``namespace`` (None means
-    "the profile's value"), validates them and prints which profile and device are used.
+    "the profile's value"), validates them (and their budget), checks the device and the
+    cache folder, and prints which profile and device are used. Every check here also runs
+    when the CLI plans a run; repeating them makes a direct papermill run fail as early.
     """
     from .specs import get_spec
 
     spec = get_spec(name)
     overrides = {p: namespace.get(p) for p in spec.names}
     cfg = spec.resolve(namespace.get("profile"), **overrides)
-    from .device import default_device
+    from .cache import check_cache_dir
+    from .device import check_device
 
-    print(f"profile: {cfg.profile} (device: {default_device()})")
+    device = check_device()
+    check_cache_dir()
+    print(f"profile: {cfg.profile} (device: {device})")
     return cfg
 
 

@@ -20,8 +20,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -36,9 +38,26 @@ from .specs import get_spec
 CLAIMS_CHAPTER = "claims"
 KERNEL = "python3"
 
+KNOWN_ERRORS = frozenset(
+    {
+        "ParameterError",
+        "DeviceError",
+        "CacheDirError",
+        "TrainingDiverged",
+        "SweepDiverged",
+        "KeyboardInterrupt",
+    }
+)
+"""cclib's own error kinds (and an interrupt): when a chapter stops with one of these, its
+message already says what went wrong, so the runner reports just that message."""
+
 
 class ChapterExecutionError(RuntimeError):
     """A chapter raised while executing (or the kernel died)."""
+
+
+class ChapterInterrupted(ChapterExecutionError):
+    """The run was interrupted (Ctrl-C / SIGINT): the kernel stopped, the partial notebook kept."""
 
 
 class BookBuildError(RuntimeError):
@@ -65,6 +84,25 @@ def book_dir(root: Path) -> Path:
 
 def chapter_source(root: Path, name: str) -> Path:
     return book_dir(root) / f"{name}.py"
+
+
+def chapter_name(arg: str, root: Path | None = None) -> str:
+    """A chapter name from a name (``mixing``) or a path to one of its files, as a shell
+    completes it (``book/mixing.py``, ``book/mixing.ipynb``, ``./book/mixing``); a path
+    outside ``ROOT/book`` is a :class:`ParameterError`."""
+    path = Path(arg)
+    if len(path.parts) <= 1 and path.suffix not in (".py", ".ipynb"):
+        return arg  # a plain name; get_spec reports unknown ones
+    root = Path(root) if root is not None else project_root()
+    resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    name = resolved.name
+    for suffix in (".py", ".ipynb"):
+        name = name.removesuffix(suffix)
+    if resolved.parent != book_dir(root).resolve():
+        raise ParameterError(
+            f"chapter path {arg!r}: chapters are the files book/<name>.py under {root}"
+        )
+    return name
 
 
 def claims_path_for(notebook: Path) -> Path:
@@ -188,7 +226,107 @@ def plan_run(
             )
     parameters: dict[str, Any] = {"profile": cfg.profile}
     parameters.update({n: cfg[n] for n in spec.names if overrides.get(n) is not None})
+    check_environment(root)
     return RunPlan(chapter, cfg, parameters, source, out, root)
+
+
+def check_environment(root: Path) -> None:
+    """The device (``CCBOOK_DEVICE``) exists and the cache folder (``CCBOOK_CACHE``, else
+    ``ROOT/.cache``, as the kernel will see it) is writable; else a ``ParameterError``."""
+    from .cache import check_cache_dir, default_cache_dir
+    from .device import check_device
+
+    check_device()
+    check_cache_dir(default_cache_dir(root))
+
+
+def ipc_kernel_manager(socket_dir: Path) -> type:
+    """A kernel manager whose kernels talk over local IPC sockets in ``socket_dir``.
+
+    Over TCP without CurveZMQ keys ipykernel warns that its traffic is unencrypted (the
+    warning every chapter run used to print). IPC sockets are files in a private folder
+    (mode 0700), so the warning does not arise and nothing listens on a network port."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        started: list = []  # the managers of this run (one per chapter execution)
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            IPCKernelManager.started.append(self)
+
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            return str(socket_dir / "kernel")
+
+    return IPCKernelManager
+
+
+@contextmanager
+def _interrupt_forwarded(managers: list) -> Iterator[dict[str, bool]]:
+    """While a chapter executes, a first SIGINT (Ctrl-C) interrupts the kernel, as Jupyter's
+    "interrupt" button does: the running cell raises ``KeyboardInterrupt`` (training stops
+    between steps; cache writes are atomic, so none is left half-written), papermill saves
+    the partial notebook and shuts the kernel down. A second SIGINT raises
+    ``KeyboardInterrupt`` here at once (papermill then kills the kernel)."""
+    state = {"interrupted": False}
+
+    def handler(signum: int, frame: Any) -> None:
+        process = None
+        for manager in managers:
+            provisioner = getattr(manager, "provisioner", None)
+            process = getattr(provisioner, "process", None) or process
+        if state["interrupted"] or process is None:
+            raise KeyboardInterrupt
+        state["interrupted"] = True
+        try:
+            os.killpg(os.getpgid(process.pid), signal.SIGINT)
+        except (ProcessLookupError, PermissionError, OSError):
+            raise KeyboardInterrupt from None
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield state
+        return
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+KERNELSPEC = {"name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"}
+LANGUAGE_INFO = {"name": "python"}
+
+
+def add_kernel_metadata(notebook: Path) -> bool:
+    """Give a paired ``book/<name>.ipynb`` the ``kernelspec`` and ``language_info`` that
+    papermill's own command line needs (the ``.py`` twin stays clean: jupytext's
+    ``notebook_metadata_filter = "-all"`` keeps notebook metadata out of it, and
+    ``jupytext --sync`` preserves the notebook's). Returns whether the file changed."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    if nb.metadata.get("kernelspec") == KERNELSPEC and "language_info" in nb.metadata:
+        return False
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata.setdefault("language_info", dict(LANGUAGE_INFO))
+    nbformat.write(nb, notebook)
+    return True
+
+
+def sync_pair(source: Path) -> None:
+    """``jupytext --sync`` of ``book/<name>.py`` with its ``.ipynb`` (created if missing),
+    then :func:`add_kernel_metadata` on the notebook."""
+    from jupytext.cli import jupytext as jupytext_cli
+
+    jupytext_cli(["--quiet", "--sync", str(source)])
+    add_kernel_metadata(source.with_suffix(".ipynb"))
 
 
 def read_chapter(source: Path):
@@ -197,8 +335,8 @@ def read_chapter(source: Path):
 
     nb = jupytext.read(source)
     nb.metadata.pop("jupytext", None)  # the executed copy is not paired with anything
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3", "language": "python"}
-    nb.metadata.setdefault("language_info", {"name": "python"})
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata.setdefault("language_info", dict(LANGUAGE_INFO))
     return nb
 
 
@@ -248,8 +386,10 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
         "CCBOOK_PROGRESS": os.environ.get("CCBOOK_PROGRESS", "0"),
         **(extra_env or {}),
     }
+    socket_dir = Path(tempfile.mkdtemp(prefix="ccbook-kernel-"))  # short: socket paths < 108
+    manager_class = ipc_kernel_manager(socket_dir)
     try:
-        with _environ(env):
+        with _environ(env), _interrupt_forwarded(manager_class.started) as interrupt:
             papermill.execute_notebook(
                 nb,
                 str(partial),
@@ -260,13 +400,31 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
                 progress_bar=False,
                 log_output=False,
                 request_save_on_cell_execute=True,
+                kernel_manager_class=manager_class,
             )
     except PapermillExecutionError as exc:
         evalue = str(exc.evalue).strip().splitlines()
         first = evalue[0] if evalue else ""
+        if interrupt["interrupted"] or exc.ename == "KeyboardInterrupt":
+            raise ChapterInterrupted(
+                f"interrupted: chapter {plan.chapter!r} stopped in cell {exc.cell_index}; "
+                f"nothing was cached half-written, and a re-run resumes from the last "
+                f"checkpoint (partial notebook: {partial})"
+            ) from None
+        if exc.ename in KNOWN_ERRORS:
+            what = first or "interrupted"
+            raise ChapterExecutionError(
+                f"chapter {plan.chapter!r} stopped in cell {exc.cell_index}: {what} "
+                f"(partial notebook: {partial})"
+            ) from None
         raise ChapterExecutionError(
             f"chapter {plan.chapter!r} failed in cell {exc.cell_index} "
             f"(In [{exc.exec_count}]): {exc.ename}: {first} "
+            f"(partial notebook: {partial})"
+        ) from None
+    except KeyboardInterrupt:
+        raise ChapterInterrupted(
+            f"interrupted: chapter {plan.chapter!r} stopped; the kernel was shut down "
             f"(partial notebook: {partial})"
         ) from None
     except Exception as exc:  # kernel death, timeouts, ...
@@ -274,6 +432,8 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
             f"chapter {plan.chapter!r} failed: {type(exc).__name__}: {exc} "
             f"(partial notebook: {partial})"
         ) from exc
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
     _tag_injected_cell(partial)
     if not partial_claims.exists():  # a chapter without claims still gets its (empty) file
         write_claims_file(

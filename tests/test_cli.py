@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -144,6 +145,81 @@ def test_bad_input_one_line_exit_2_nothing_touched(
     assert (snapshot(cache_dir), snapshot(earlier.parent), snapshot(project)) == before
 
 
+def _cuda_count() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+@pytest.fixture
+def earlier_state(cache_dir, project, tmp_path):
+    """An earlier output and cache entry; returns a function snapshotting everything."""
+    (cache_dir / "marker.bin").write_bytes(b"cache entry")
+    default_runs = project / "_build" / "runs" / NB
+    default_runs.mkdir(parents=True, exist_ok=True)
+    (default_runs / "smoke.ipynb").write_text("earlier default output")
+    (default_runs / "smoke.claims.json").write_text('{"earlier": "claims"}')
+    return lambda: (snapshot(cache_dir), snapshot(project))
+
+
+@pytest.mark.parametrize(
+    "device,fragments",
+    [
+        ("cuda:7", ["CCBOOK_DEVICE='cuda:7'", "use cpu"]),
+        ("banana", ["CCBOOK_DEVICE='banana'", "not a torch device"]),
+        ("xla", ["CCBOOK_DEVICE='xla'", "cpu, cuda or mps"]),
+    ],
+)
+def test_missing_device_refused_before_work(cli, project, earlier_state, device, fragments):
+    if device == "cuda:7" and _cuda_count() > 7:
+        pytest.skip("this machine has a cuda:7")
+    before = earlier_state()
+    proc = cli(
+        "run", NB, "--profile", "smoke", "--root", str(project), env={"CCBOOK_DEVICE": device}
+    )
+    assert_one_error_line(proc, *fragments)
+    assert earlier_state() == before
+
+
+def test_unwritable_cache_refused_before_work(cli, project, earlier_state, tmp_path):
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("a file where the cache should be")
+    cases = [
+        (str(a_file), ["CCBOOK_CACHE", "is a file, not a folder"]),
+        (str(a_file / "cache"), ["CCBOOK_CACHE", "under a file"]),
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() != 0:  # root writes through chmod
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        cases.append((str(locked / "cache"), ["CCBOOK_CACHE", "cannot be written"]))
+    before = (earlier_state(), a_file.read_bytes())
+    for location, fragments in cases:
+        proc = cli(
+            "run", NB, "--profile", "smoke", "--root", str(project), env={"CCBOOK_CACHE": location}
+        )
+        assert_one_error_line(proc, *fragments)
+    assert (earlier_state(), a_file.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["project", "not-a-folder", *(["locked"] if len(cases) > 2 else [])]
+    )
+
+
+def test_run_accepts_a_chapter_path(cli, project):
+    proc = cli("run", f"book/{NB}.py", "--profile", "smoke", "--root", str(project), cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert Path(proc.stdout.strip()) == project / "_build" / "runs" / NB / "smoke.ipynb"
+    proc = cli("params", f"./book/{NB}.ipynb", "--root", str(project), cwd=project)
+    assert proc.returncode == 0 and proc.stdout.startswith(NB), proc.stderr
+
+
+def test_chapter_path_outside_book_refused(cli, project, tmp_path):
+    stray = tmp_path / f"{NB}.py"
+    stray.write_text("# not a chapter of the book\n")
+    proc = cli("run", str(stray), "--profile", "smoke", "--root", str(project))
+    assert_one_error_line(proc, "chapter path", "book/<name>.py")
+
+
 def test_output_inside_book_refused(cli, project):
     before = snapshot(project)
     proc = cli(
@@ -187,6 +263,9 @@ def test_run_executes_into_its_own_output(cli, project):
     text = json.dumps(nb)
     assert "injected-parameters" in text and "profile: smoke (device:" in text
     assert (project / "book" / f"{NB}.ipynb").read_bytes() == paired  # never written
+    # quiet: the one progress line, no kernel warnings (the kernel talks over IPC, not TCP)
+    assert proc.stderr.strip().splitlines() == [f"running {NB} (profile smoke) -> {out}"]
+    assert not list((project / "book").glob("kernel-ipc*"))
 
 
 def test_run_explicit_output(cli, project, tmp_path):

@@ -103,3 +103,17 @@ def test_jupytext_config_pairs_only_book():
     assert paired is not None and "ipynb" in paired and "py:percent" in paired
     assert config.default_formats(str(ROOT / "benchmarks" / "x.ipynb")) is None
     assert config.default_formats(str(ROOT / "x.ipynb")) is None
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_paired_ipynb_names_its_kernel_and_language(name):
+    """papermill's own command line needs both (``jupytext --sync`` keeps them; the
+    ``.py`` twin stays free of notebook metadata)."""
+    nb = nbformat.read(ROOT / "book" / f"{name}.ipynb", as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", (
+        f"book/{name}.ipynb has no kernelspec: run `make sync`"
+    )
+    assert nb.metadata["kernelspec"].get("language") == "python"
+    assert nb.metadata.get("language_info", {}).get("name") == "python"
+    text = (ROOT / "book" / f"{name}.py").read_text(encoding="utf-8")
+    assert "kernelspec" not in text and "language_info" not in text
