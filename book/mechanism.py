@@ -246,7 +246,7 @@ print(mech.summary_table({c.label: c.measures for c in conditions.values()}))
 # diagonal is roughly the diagonal of the projector onto $d$ of $n$ directions, about
 # $d/n = 1/2$, and the off-diagonal entries follow those of $M$ with a slope above 1,
 # because that projector's off-diagonal entries are themselves correlated with $M$.
-# The dashed grey line in each panel is the fit to $T_d$.
+# The tables after the figure give the fits of the trained maps and of $T_d$ (seed means).
 
 # %%
 panels = [mech.scatter_panel(c) for c in conditions.values()]
@@ -267,14 +267,16 @@ report.figure("fig-mechanism-entries", fig)
 # ```
 
 # %%
-ideal = {k: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m) for k, c in conditions.items()}
-ideal_slope = {k: f.offdiag_slope.mean().item() for k, f in ideal.items()}
-ideal_offset = {k: f.diag_offset.mean().item() for k, f in ideal.items()}
-ideal_corr = {k: f.offdiag_correlation.mean().item() for k, f in ideal.items()}
-print("best rank-d map T_d: slope", ideal_slope, "\noffset", ideal_offset, "\ncorr", ideal_corr)
-report.number("ideal_slope_embedding", ideal_slope["embedding"])
-report.number("ideal_offset_embedding", ideal_offset["embedding"])
-report.number("ideal_corr_embedding", ideal_corr["embedding"])
+trained_fits = {c.label: c.analysis.fit for c in conditions.values()}
+ideal = {
+    c.label: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m) for c in conditions.values()
+}
+ideal_emb = ideal[labels["embedding"]]
+print("trained W_out W_in:\n" + mech.fit_table(trained_fits))
+print("best rank-d map T_d of I + M:\n" + mech.fit_table(ideal))
+report.number("ideal_slope_embedding", ideal_emb.offdiag_slope.mean().item())
+report.number("ideal_offset_embedding", ideal_emb.diag_offset.mean().item())
+report.number("ideal_corr_embedding", ideal_emb.offdiag_correlation.mean().item())
 
 # %% [markdown]
 # The off-diagonal slope is {glue:text}`embedding_offdiag_slope:.2f`

@@ -504,3 +504,22 @@ def scatter_panel(condition: Condition, seed: int = 0) -> dict:
         diag_line=(float(fit.diag_slope[seed]), float(fit.diag_offset[seed])),
         title=condition.label,
     )
+
+
+def fit_table(fits: dict[str, EntryFit]) -> str:
+    """A text table of entry fits (seed means), one row per label."""
+    head = f"{'':28s}{'slope':>9s}{'intercept':>11s}{'corr':>8s}{'diag slope':>12s}{'offset':>9s}"
+    rows = [head]
+    for label, fit in fits.items():
+        values = [
+            fit.offdiag_slope,
+            fit.offdiag_intercept,
+            fit.offdiag_correlation,
+            fit.diag_slope,
+            fit.diag_offset,
+        ]
+        means = [float(v.double().mean()) for v in values]
+        rows.append(
+            f"{label:28s}{means[0]:9.3f}{means[1]:11.4f}{means[2]:8.3f}{means[3]:12.3f}{means[4]:9.3f}"
+        )
+    return "\n".join(rows)
