@@ -47,7 +47,7 @@ __all__ = [
     "default_cache_dir",
 ]
 
-CACHE_SCHEMA = 2  # 2: sparse CPU training step (issue 7), exactly-k instances, loss windows
+CACHE_SCHEMA = 3  # 2-3: sparse CPU training step (issue 7), exactly-k instances, loss windows
 """Bump to invalidate every existing entry (changes every key)."""
 
 _KEY_LENGTH = 20

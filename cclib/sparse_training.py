@@ -4,18 +4,26 @@ At feature probability ``p = 0.01`` an input row of ``n = 100`` features has abo
 active feature, and about a third of the rows are empty. A dense step spends its time on
 ``(B, n) @ (n, n)`` and ``(B, n) @ (n, d)`` products of mostly zeros. This step draws the
 same batch in sparse form (``ReluMixingTask.sample_entries``: the same generator draws as
-the dense ``sample``), keeps only the non-empty rows, and computes the loss and the
-gradients of ``W_in``, ``W_out`` and the label scale by hand:
+the dense ``sample``) and computes the loss and the gradients of ``W_in``, ``W_out`` and
+the label scale by hand, in three groups of rows:
 
-- first layer and labels: ``W_in x`` and ``M x`` are scatter-adds of the active columns;
-- output layer (the only dense work left): ``y = W_out h`` and its two gradient products;
-- ``grad W_in = (dL/dpre) x^T`` is again a scatter-add over the active entries.
+- empty rows: zero prediction, label, loss and gradient in this bias-free model; dropped
+  (the loss is still normalised by the full ``B * n``);
+- rows with exactly one active feature ``j`` of value ``v`` (most non-empty rows at small
+  ``p``): ``h = |v| ReLU(±W_in[:, j])`` (sign of ``v``), so the row's error ``y - t`` is
+  ``|v|`` times column ``j`` of ``C+ = W_out ReLU(W_in) - I - s M`` (``v > 0``) or of
+  ``C- = W_out ReLU(-W_in) + s M`` (``v < 0``). The loss and every gradient of these rows
+  need only ``V±[j]``, the sum of ``v^2`` over such rows, and ``n x n`` products per
+  instance, whatever the batch size;
+- rows with two or more active features: ``W_in x`` and ``M x`` are embedding bags
+  (gather-sums of the active columns), the output layer ``y = W_out h`` and its two
+  gradient products are the only dense work left, and ``grad W_in`` is again a bag over
+  the entries sorted by feature.
 
-Empty rows have zero prediction, label, loss and gradient in this bias-free model, so they
-are dropped; the loss is still normalised by the full ``B * n``. Instance ``k``'s non-empty
-rows fill slots ``0 .. r_k - 1`` of a ``(K, r_max, .)`` block; the unused slots are empty
-rows too, so the padding is exact. Every reduction is sequential on the CPU, so a seeded
-run is bit-identical from run to run.
+The multi-feature rows of instance ``k`` fill chunks of ``CHUNK_ROWS`` rows (unused rows
+are empty, which is exact). Each dense product has one chunk's fixed shape and sums over
+rows run sequentially over chunks, so an instance's numbers do not depend on the other
+instances of the sweep, and seeded runs are bit-identical from run to run.
 """
 
 from __future__ import annotations
@@ -54,15 +62,7 @@ def _starts(index: torch.Tensor, size: int) -> torch.Tensor:
 
 
 class SparseStep:
-    """Loss ``(K,)`` and gradients of one training step, written into ``.grad``.
-
-    Non-empty rows are laid out in chunks of ``CHUNK_ROWS`` rows (``(K, C, CHUNK_ROWS, .)``,
-    ``C`` chunks per instance, the unused rows empty). Every dense product has the fixed
-    shape of one chunk and every sum over rows runs sequentially over chunks, so an
-    instance's numbers do not depend on how many rows the other instances have (an
-    instance trained alone or in any sweep is bit-identical), and a chunk's working set
-    stays in the cache.
-    """
+    """Loss ``(K,)`` and gradients of one training step, written into ``.grad``."""
 
     CHUNK_ROWS = 128
 
@@ -71,90 +71,135 @@ class SparseStep:
         self.instances, self.d, self.n = model.w_in.shape
         # Row k * n + j is column j of M_k: the label contribution of feature j.
         self.mixing_columns = task.mixing.transpose(1, 2).reshape(-1, self.n).contiguous()
+        self.eye = torch.eye(self.n, dtype=model.w_in.dtype)
         self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
 
-    def _compact(self, generators: Sequence[torch.Generator]):
-        """Active entries of every instance: flat slot in the ``K * C * CHUNK_ROWS`` rows,
-        flat column in ``K * n``, local column, value, instance index, and ``C``."""
+    def _split(self, generators: Sequence[torch.Generator]):
+        """Sample, then split the active entries into single-feature rows (``V±`` sums of
+        ``v^2`` per instance, sign and feature) and multi-feature rows (flat slot in the
+        ``K * C * CHUNK_ROWS`` rows, flat feature in ``K * n``, local feature, value,
+        instance), and ``C``."""
+        n = self.n
         batches = self.task.sample_entries(generators, self.batch)
-        slots, counts = [], []
-        for entries in batches:
-            slot = torch.unique_consecutive(entries.rows, return_inverse=True)[1]
-            slots.append(slot)
-            counts.append(int(slot[-1]) + 1 if slot.numel() else 0)
+        single_bins, single_weights, multi, counts = [], [], [], []
+        for k, entries in enumerate(batches):
+            _, row, per_row = torch.unique_consecutive(
+                entries.rows, return_inverse=True, return_counts=True
+            )
+            alone = per_row[row] == 1
+            values = entries.values
+            single_values = values[alone]
+            sign = (single_values < 0).long()  # 0: v > 0 (v = 0 adds nothing), 1: v < 0
+            single_bins.append((2 * k + sign) * n + entries.cols[alone])
+            single_weights.append(single_values.square())
+            shared = ~alone
+            rank = torch.cumsum(per_row > 1, 0) - 1  # slot of each multi-feature row
+            multi.append((rank[row[shared]], entries.cols[shared], values[shared]))
+            counts.append(int(rank[-1]) + 1 if rank.numel() else 0)
+        squares = torch.bincount(
+            torch.cat(single_bins), torch.cat(single_weights), minlength=2 * self.instances * n
+        ).to(self.model.w_in.dtype)
         chunks = max(1, -(-max(counts) // self.CHUNK_ROWS))
         rows = chunks * self.CHUNK_ROWS
-        sizes = torch.tensor([b.values.numel() for b in batches])
+        sizes = torch.tensor([len(m[2]) for m in multi])
         instance = torch.repeat_interleave(torch.arange(self.instances), sizes)
-        slot = torch.cat(slots) + instance * rows
-        local = torch.cat([b.cols for b in batches])
-        values = torch.cat([b.values for b in batches])
-        return slot, local + instance * self.n, local, values, instance, chunks
+        slot = torch.cat([m[0] for m in multi]) + instance * rows
+        local = torch.cat([m[1] for m in multi])
+        values = torch.cat([m[2] for m in multi])
+        squares = squares.view(self.instances, 2, n)
+        return squares, (slot, local + instance * n, local, values, instance), chunks
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        k, d, n, size = self.instances, self.d, self.n, self.CHUNK_ROWS
         w_in, w_out = self.model.w_in, self.model.w_out
-        slot, column, local, values, instance, chunks = self._compact(generators)
-        rows = chunks * size
-        # Sums over each row's active entries are embedding bags (sorted by slot; the
-        # padding rows are empty bags, i.e. zero rows).
-        row_start = _starts(slot, k * rows)
-        w_in_columns = w_in.transpose(1, 2).reshape(k * n, d).contiguous()  # K = 1: a view
-        pre = embedding_bag(column, w_in_columns, row_start, mode="sum", per_sample_weights=values)
-        hidden = pre.clamp_(min=0.0).view(k, chunks, size, d)
+        squares, multi, chunks = self._split(generators)
+        normaliser = 1.0 / (self.batch * self.n)
+        c = 2.0 * normaliser  # dL/dy = c (y - t)
         scale = self.task.scale.detach()
-        if self.learn_scale:  # keep M x for the scale's gradient
-            mixed = embedding_bag(
-                column, self.mixing_columns, row_start, mode="sum", per_sample_weights=values
-            ).view(k, chunks, size, n)
-            negative_label = mixed * (-scale)[:, None, None, None]
-        else:  # -scale M x directly
-            negative_label = embedding_bag(
-                column,
-                self.mixing_columns,
-                row_start,
-                mode="sum",
-                per_sample_weights=values * -scale[instance],
-            ).view(k, chunks, size, n)
-        w_out_t = w_out.transpose(1, 2)[:, None].expand(k, chunks, d, n)
-        error = torch.baddbmm(
-            negative_label.view(-1, size, n), hidden.view(-1, size, d), w_out_t.reshape(-1, d, n)
-        )
-        error.view(-1).index_add_(0, slot * n + local, values.clamp(min=0.0), alpha=-1.0)
-        error = error.view(k, chunks, size, n)
-        scale_all = 1.0 / (self.batch * n)
-        loss = _sum_rows(torch.linalg.vecdot(error, error)).mul_(scale_all)
-        # Backward by hand: dL/dy = c (y - t) with c = 2 / (B n), applied to the small results.
-        c = 2.0 * scale_all
-        grad_out_chunks = torch.bmm(
-            error.view(-1, size, n).transpose(1, 2), hidden.view(-1, size, d)
-        ).view(k, chunks, n, d)
-        w_out.grad = _sum_chunks(grad_out_chunks).mul_(c)
-        w_out_chunks = w_out[:, None].expand(k, chunks, n, d).reshape(-1, n, d)
-        grad_hidden = torch.bmm(error.view(-1, size, n), w_out_chunks).view(k * rows, d)
-        grad_pre = torch.ops.aten.threshold_backward(grad_hidden, hidden.view(k * rows, d), 0.0)
-        grad_pre = grad_pre.mul_(c)
-        # grad W_in[:, j] sums grad_pre over the rows where feature j is active: bags again,
-        # now over the entries sorted by column (a stable sort keeps the row order).
-        order = torch.argsort(column.int(), stable=True)
-        column_start = _starts(column, k * n)
-        grad_columns = embedding_bag(
-            slot[order], grad_pre, column_start, mode="sum", per_sample_weights=values[order]
-        )
-        w_in.grad = grad_columns.view(k, n, d).transpose(1, 2).contiguous()
+        loss_single, grads_single = self._single_rows(squares, scale)
+        loss_multi, grads_multi = self._multi_rows(multi, chunks, scale)
+        loss = (loss_single + loss_multi).mul_(normaliser)
+        w_out.grad = (grads_single[0] + grads_multi[0]).mul_(c)
+        w_in.grad = (grads_single[1] + grads_multi[1]).mul_(c)
         if self.learn_scale:
-            grad_scale = -c * _sum_rows(torch.linalg.vecdot(error, mixed))
+            grad_scale = (grads_single[2] + grads_multi[2]).mul_(-c)
             self.task.scale.grad = torch.where(
                 self.task.learned, grad_scale, torch.zeros_like(grad_scale)
             )
         return loss
 
+    def _single_rows(self, squares: torch.Tensor, scale: torch.Tensor):
+        """Summed squared error and gradient sums (``W_out``, ``W_in``, ``-dL/ds`` up to
+        the factor ``c``) of the single-feature rows, from ``V± = squares[:, 0 / 1]``."""
+        w_in, w_out, mixing = self.model.w_in, self.model.w_out, self.task.mixing
+        positive, negative = w_in.clamp(min=0.0), (-w_in).clamp_(min=0.0)
+        scaled_mixing = scale[:, None, None] * mixing
+        error_pos = torch.bmm(w_out, positive).sub_(self.eye).sub_(scaled_mixing)  # C+
+        error_neg = torch.bmm(w_out, negative).add_(scaled_mixing)  # C-
+        v_pos, v_neg = squares[:, 0, None, :], squares[:, 1, None, :]  # (K, 1, n)
+        loss = (error_pos.square() * v_pos + error_neg.square() * v_neg).sum(dim=(1, 2))
+        weighted_pos, weighted_neg = error_pos * v_pos, error_neg * v_neg
+        grad_out = torch.bmm(weighted_pos, positive.transpose(1, 2)).add_(
+            torch.bmm(weighted_neg, negative.transpose(1, 2))
+        )
+        w_out_t = w_out.transpose(1, 2)
+        grad_in = (
+            torch.bmm(w_out_t, weighted_pos)
+            .mul_(w_in > 0)
+            .sub_(torch.bmm(w_out_t, weighted_neg).mul_(w_in < 0))
+        )
+        grad_scale = None
+        if self.learn_scale:
+            grad_scale = (mixing * weighted_pos).sum(dim=(1, 2)) - (mixing * weighted_neg).sum(
+                dim=(1, 2)
+            )
+        return loss, (grad_out, grad_in, grad_scale)
+
+    def _multi_rows(self, multi, chunks: int, scale: torch.Tensor):
+        """The same sums for the rows with two or more active features (bags and chunked
+        dense products)."""
+        slot, column, local, values, instance = multi
+        k, d, n, size = self.instances, self.d, self.n, self.CHUNK_ROWS
+        w_in, w_out = self.model.w_in, self.model.w_out
+        rows = chunks * size
+        row_start = _starts(slot, k * rows)
+        w_in_columns = w_in.transpose(1, 2).reshape(k * n, d).contiguous()  # K = 1: a view
+        pre = embedding_bag(column, w_in_columns, row_start, mode="sum", per_sample_weights=values)
+        hidden = pre.clamp_(min=0.0).view(-1, size, d)
+        mixed = embedding_bag(
+            column, self.mixing_columns, row_start, mode="sum", per_sample_weights=values
+        ).view(k, chunks * size, n)
+        w_out_t = w_out.transpose(1, 2)[:, None].expand(k, chunks, d, n).reshape(-1, d, n)
+        error = torch.bmm(hidden, w_out_t)  # y, then minus the labels s M x + ReLU(x)
+        error.view(k, rows, n).addcmul_(mixed, scale[:, None, None], value=-1.0)
+        error.view(-1).index_add_(0, slot * n + local, values.clamp(min=0.0), alpha=-1.0)
+        loss = _sum_rows(torch.linalg.vector_norm(error, dim=2).square_().view(k, -1))
+        grad_out = _sum_chunks(torch.bmm(error.transpose(1, 2), hidden).view(k, chunks, n, d))
+        w_out_chunks = w_out[:, None].expand(k, chunks, n, d).reshape(-1, n, d)
+        grad_hidden = torch.bmm(error, w_out_chunks).view(k * rows, d)
+        grad_pre = torch.ops.aten.threshold_backward(grad_hidden, hidden.view(k * rows, d), 0.0)
+        # grad W_in[:, j] sums grad_pre over the rows where feature j is active: bags over
+        # the entries sorted by feature (a stable sort keeps the row order).
+        order = torch.argsort(column.int(), stable=True)
+        grad_columns = embedding_bag(
+            slot[order],
+            grad_pre,
+            _starts(column, k * n),
+            mode="sum",
+            per_sample_weights=values[order],
+        )
+        grad_in = grad_columns.view(k, n, d).transpose(1, 2)
+        grad_scale = None
+        if self.learn_scale:
+            per_row = torch.linalg.vecdot(error.view(k, -1, n), mixed)
+            grad_scale = _sum_rows(per_row)
+        return loss, (grad_out, grad_in, grad_scale)
+
 
 def _sum_rows(per_row: torch.Tensor) -> torch.Tensor:
-    """``(K,)`` sums of ``(K, C, R)`` per-row values, added one row after the other (so
+    """``(K,)`` sums of ``(K, rows)`` per-row values, added one row after the other (so
     trailing empty rows, exact zeros, leave the sum unchanged)."""
-    return per_row.flatten(1).cumsum(1)[:, -1]
+    return per_row.cumsum(1)[:, -1]
 
 
 def _sum_chunks(per_chunk: torch.Tensor) -> torch.Tensor:
