@@ -112,3 +112,27 @@ def test_path_choice():
         choose_path("sparse", ua_model, ua_task, cpu)
     with pytest.raises(ValueError, match="path must be one of"):
         choose_path("fast", model, task, cpu)
+
+
+@pytest.mark.parametrize(("m", "s", "instances"), [(6, 2, 2), (20, 3, 3), (10, 1, 1), (12, 5, 2)])
+def test_universal_and_sparse_loss_matches_dense_formula(m, s, instances):
+    seeds = list(range(instances))
+    model, task = UniversalAND.init(seeds, m, 8), UniversalANDTask(m, s, instances)
+    v = task.sample(generators(seeds), 64)
+    dense = task.sample_losses(model(v), v).mean(dim=1)
+    dense.sum().backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    fast = task.loss(model(v), v)
+    fast.sum().backward()
+    torch.testing.assert_close(fast, dense.detach(), rtol=1e-5, atol=1e-7)
+    for a, p in zip(expected, model.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, a, rtol=1e-4, atol=1e-8)
+
+
+def test_universal_and_mixed_s_uses_the_dense_formula():
+    model, task = UniversalAND.init([0, 1], 8, 4), UniversalANDTask(8, [2, 3], 2)
+    v = task.sample(generators([0, 1]), 32)
+    torch.testing.assert_close(
+        task.loss(model(v), v), task.sample_losses(model(v), v).mean(dim=1), rtol=0, atol=0
+    )
