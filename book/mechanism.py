@@ -157,7 +157,9 @@ report.figure("fig-mechanism-alignment", fig)
 # ± {glue:text}`embedding_read_in_positive_err:.2f` (seed mean ± standard error), and of
 # $W_\text{out}$'s columns {glue:text}`embedding_write_in_positive:.2f`
 # ± {glue:text}`embedding_write_in_positive_err:.2f`; a random direction would put about
-# half its norm there.
+# half its norm there (the positive count over $n$). The claims `read_in_positive` and
+# `write_in_positive` hold when the share clears both $1/2$ and that chance level by `z`
+# standard errors.
 
 # %%
 report.number("emb_npos", n_pos)
@@ -364,7 +366,9 @@ report.figure("fig-mechanism-weights", fig)
 
 # %%
 report.number("embedding_win_nonnegative_pct", 100 * emb.measures.win_nonnegative.mean())
-criteria = mech.Criteria(cfg.n_neurons, cfg.drop_tolerance, cfg.min_correlation, reference, cfg.z)
+criteria = mech.Criteria(
+    cfg.n_neurons, cfg.n_features, cfg.drop_tolerance, cfg.min_correlation, reference, cfg.z
+)
 mech.record_claims(claims, emb.measures, criteria, labels["embedding"])
 mech.record_claims(
     claims, conditions["gaussian"].measures, criteria, labels["gaussian"], ".gaussian"

@@ -390,6 +390,8 @@ class Criteria:
     except the two index claims, which compare a seed mean with ``d`` directly).
 
     - ``top_subspace``/``top_subspace_positive``: within ``drop_tolerance`` of ``d``.
+    - ``read_in_positive``/``write_in_positive``: above 1/2 and above the share a random
+      direction puts in the positive eigenspace (positive count / ``n``).
     - ``offdiag_slope``, ``diag_offset``: positive.
     - ``m_correlation``: above ``min_correlation``.
     - ``win_nonnegative``: above 1/2 ("mostly non-negative").
@@ -398,6 +400,7 @@ class Criteria:
     """
 
     d: int
+    n: int
     drop_tolerance: float
     min_correlation: float
     sparsity_reference: float
@@ -438,6 +441,18 @@ def record_claims(claims, measures: SeedMeasures, criteria: Criteria, label: str
         f"the symmetric part of M has {c.d} ± {c.drop_tolerance:g} positive eigenvalues.",
         near_d,
     )
+    chance = max(0.5, float(np.mean(measures.top_subspace_positive)) / c.n)
+    for name, what in [
+        ("read_in_positive", "W_in's rows"),
+        ("write_in_positive", "W_out's columns"),
+    ]:
+        record(
+            name,
+            f"most of the squared norm of {what} lies in the span of the eigenvectors of the "
+            f"symmetric part of M with positive eigenvalue (above {chance:.2f}: half, or what a "
+            "random direction puts there, whichever is larger).",
+            lambda mean, err: mean - z * err > chance,
+        )
     record("offdiag_slope", "off-diagonal entries of W_out W_in rise with those of M.", positive)
     record(
         "diag_offset",

@@ -160,11 +160,13 @@ def test_analyse_and_claims_on_a_hand_built_model():
     assert mech.drop_index(result.eigen_similarity).item() == d
     torch.testing.assert_close(result.read_in_positive, result.write_in_positive)
     measures = mech.measure(result, w_in.repeat(2, 1, 1), w_out.repeat(2, 1, 1))
-    criteria = mech.Criteria(d, 2, 0.5, mech.gaussian_sparsity(n * d), 2.0)
+    criteria = mech.Criteria(d, n, 2, 0.5, mech.gaussian_sparsity(n * d), 2.0)
     claims = ClaimRecorder("mechanism", "smoke", path=None)
     mech.record_claims(claims, measures, criteria, "hand-built")
     ids = {c.id for c in claims.claims}
     assert {"mechanism.top_subspace", "mechanism.weight_sparsity"} <= ids
+    held = {c.id: c.holds for c in claims.claims}
+    assert held["mechanism.top_subspace"] and held["mechanism.read_in_positive"]
     assert "measure" in mech.summary_table({"a": measures})
 
 
