@@ -64,7 +64,8 @@ def _starts(index: torch.Tensor, size: int) -> torch.Tensor:
 class SparseStep:
     """Loss ``(K,)`` and gradients of one training step, written into ``.grad``."""
 
-    CHUNK_ROWS = 128
+    CHUNK_ROWS = 128  # rows of one dense product
+    GROUP = 16  # instances computed together after sampling
 
     def __init__(self, model: MLP, task: ReluMixingTask, batch: int):
         self.model, self.task, self.batch = model, task, batch
@@ -111,27 +112,53 @@ class SparseStep:
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        w_in, w_out = self.model.w_in, self.model.w_out
+        w_in, w_out, mixing = self.model.w_in, self.model.w_out, self.task.mixing
         squares, multi, chunks = self._split(generators)
-        normaliser = 1.0 / (self.batch * self.n)
-        c = 2.0 * normaliser  # dL/dy = c (y - t)
+        c = 2.0 / (self.batch * self.n)  # dL/dy = c (y - t)
         scale = self.task.scale.detach()
-        loss_single, grads_single = self._single_rows(squares, scale)
-        loss_multi, grads_multi = self._multi_rows(multi, chunks, scale)
-        loss = (loss_single + loss_multi).mul_(normaliser)
-        w_out.grad = (grads_single[0] + grads_multi[0]).mul_(c)
-        w_in.grad = (grads_single[1] + grads_multi[1]).mul_(c)
+        k, n, rows, group = self.instances, self.n, chunks * self.CHUNK_ROWS, self.GROUP
+        slot, column, local, values, instance = multi
+        entry_start = torch.cat([_starts(instance, k), torch.tensor([len(instance)])]).tolist()
+        losses, grad_out, grad_in = [], torch.empty_like(w_out), torch.empty_like(w_in)
+        grad_scale = torch.zeros_like(scale)
+        for first in range(0, k, group):  # instance groups whose working set fits the cache
+            last = min(k, first + group)
+            e0, e1 = entry_start[first], entry_start[last]
+            part = slice(first, last)
+            group_multi = (
+                slot[e0:e1] - first * rows,
+                column[e0:e1] - first * n,
+                local[e0:e1],
+                values[e0:e1],
+                instance[e0:e1] - first,
+            )
+            loss_single, grads_single = self._single_rows(
+                w_in[part], w_out[part], mixing[part], squares[part], scale[part]
+            )
+            loss_multi, grads_multi = self._multi_rows(
+                w_in[part],
+                w_out[part],
+                self.mixing_columns[first * n : last * n],
+                group_multi,
+                chunks,
+                scale[part],
+            )
+            losses.append(loss_single + loss_multi)
+            torch.add(grads_single[0], grads_multi[0], out=grad_out[part])
+            torch.add(grads_single[1], grads_multi[1], out=grad_in[part])
+            if self.learn_scale:
+                grad_scale[part] = grads_single[2] + grads_multi[2]
+        w_out.grad, w_in.grad = grad_out.mul_(c), grad_in.mul_(c)
         if self.learn_scale:
-            grad_scale = (grads_single[2] + grads_multi[2]).mul_(-c)
+            grad_scale.mul_(-c)
             self.task.scale.grad = torch.where(
                 self.task.learned, grad_scale, torch.zeros_like(grad_scale)
             )
-        return loss
+        return torch.cat(losses).mul_(0.5 * c)
 
-    def _single_rows(self, squares: torch.Tensor, scale: torch.Tensor):
+    def _single_rows(self, w_in, w_out, mixing, squares: torch.Tensor, scale: torch.Tensor):
         """Summed squared error and gradient sums (``W_out``, ``W_in``, ``-dL/ds`` up to
         the factor ``c``) of the single-feature rows, from ``V± = squares[:, 0 / 1]``."""
-        w_in, w_out, mixing = self.model.w_in, self.model.w_out, self.task.mixing
         positive, negative = w_in.clamp(min=0.0), (-w_in).clamp_(min=0.0)
         scaled_mixing = scale[:, None, None] * mixing
         error_pos = torch.bmm(w_out, positive).sub_(self.eye).sub_(scaled_mixing)  # C+
@@ -155,19 +182,18 @@ class SparseStep:
             )
         return loss, (grad_out, grad_in, grad_scale)
 
-    def _multi_rows(self, multi, chunks: int, scale: torch.Tensor):
+    def _multi_rows(self, w_in, w_out, mixing_columns, multi, chunks: int, scale: torch.Tensor):
         """The same sums for the rows with two or more active features (bags and chunked
         dense products)."""
         slot, column, local, values, instance = multi
-        k, d, n, size = self.instances, self.d, self.n, self.CHUNK_ROWS
-        w_in, w_out = self.model.w_in, self.model.w_out
+        k, d, n, size = w_in.shape[0], self.d, self.n, self.CHUNK_ROWS
         rows = chunks * size
         row_start = _starts(slot, k * rows)
         w_in_columns = w_in.transpose(1, 2).reshape(k * n, d).contiguous()  # K = 1: a view
         pre = embedding_bag(column, w_in_columns, row_start, mode="sum", per_sample_weights=values)
         hidden = pre.clamp_(min=0.0).view(-1, size, d)
         mixed = embedding_bag(
-            column, self.mixing_columns, row_start, mode="sum", per_sample_weights=values
+            column, mixing_columns, row_start, mode="sum", per_sample_weights=values
         ).view(k, chunks * size, n)
         w_out_t = w_out.transpose(1, 2)[:, None].expand(k, chunks, d, n).reshape(-1, d, n)
         error = torch.bmm(hidden, w_out_t)  # y, then minus the labels s M x + ReLU(x)
