@@ -4,8 +4,8 @@
 #
 # The models of {ref}`mixing` beat the naive loss only when the labels carry a mixing term
 # $Mx$. Here we open them up, following section 3 and appendix C of {cite:t}`bhagat2025cc`
-# (their figures 4 and 5). The claims: **the 50 neurons read and write inside the
-# top half of $M$'s spectrum, so that $W_\text{out} W_\text{in}$ keeps the top ~50
+# (their figures 4 and 5). The claims: **the $d$ neurons read and write inside the
+# top half of $M$'s spectrum, so that $W_\text{out} W_\text{in}$ keeps the top $\sim d$
 # eigen- and singular directions and drops the rest; the entries of $W_\text{out}W_\text{in}$
 # follow those of $M$, with an offset on the diagonal; and $W_\text{in}$ is mostly
 # non-negative while both weight matrices are sparse.**
@@ -49,10 +49,10 @@ claims = cclib.ClaimRecorder("mechanism", cfg.profile)
 # The model is $\hat y = W_\text{out}\,\mathrm{ReLU}(W_\text{in}x)$ with
 # $W_\text{in}\in\mathbb R^{d\times n}$ and $W_\text{out}\in\mathbb R^{n\times d}$ (row $j$
 # of $W_\text{in}$ is the direction neuron $j$ *reads*, column $j$ of $W_\text{out}$ the
-# direction it *writes*), trained on $y = \mathrm{ReLU}(x) + Mx$. At $p = 0.01$ most
-# non-empty inputs have one active feature, $x = t\,e_i$. For $t > 0$ the label is
-# $t\,(I + M)e_i$; if $W_\text{in} \ge 0$ every neuron's pre-activation is $\ge 0$, the ReLU
-# is the identity, and
+# direction it *writes*), trained on $y = \mathrm{ReLU}(x) + Mx$. At the training
+# $p =$ {glue:text}`p_train:.3g` most non-empty inputs have one active feature,
+# $x = t\,e_i$. For $t > 0$ the label is $t\,(I + M)e_i$; if $W_\text{in} \ge 0$ every
+# neuron's pre-activation is $\ge 0$, the ReLU is the identity, and
 #
 # $$
 # \hat y = t\,W_\text{out} W_\text{in}\, e_i, \qquad\text{so}\qquad
@@ -110,6 +110,7 @@ conditions = {
     ),
 }
 report.number("sigma", cfg.sigma)
+report.number("p_train", cfg.p)
 report.number("sigma_opt", cfg.sigma_opt)
 report.number("seeds", cfg.seeds)
 
@@ -220,7 +221,7 @@ print(mech.summary_table({c.label: c.measures for c in conditions.values()}))
 # (singular vectors: {glue:text}`embedding_top_subspace_singular:.1f`
 # ± {glue:text}`embedding_top_subspace_singular_err:.1f`), and its symmetric part has
 # {glue:text}`embedding_top_subspace_positive:.1f` positive eigenvalues: the drop sits at the
-# edge of the positive spectrum rather than at exactly $d = 50$. For
+# edge of the positive spectrum rather than at exactly $d$. For
 # $M = I - W_E^\top W_E$ the eigenvalues of $W_E^\top W_E$ follow the Marchenko-Pastur law
 # (see {ref}`equivalence`), whose median lies below its mean 1, so slightly more than half
 # of $M$'s eigenvalues are positive. With Gaussian $M$ the positive count is about $n/2$ by
