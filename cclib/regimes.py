@@ -15,27 +15,21 @@
   the share of each feature's positive weight held by its largest neuron, and the count of
   features that one neuron represents alone.
 - **One-hot response** (figure 8) and the **crossover** of two loss-vs-p curves (figure 7).
-- **Exactly-one-active training** (figure 7): ``RegimeSweep`` wraps an ``MLPSweep`` with a
-  per-instance ``active`` (None: Bernoulli-p inputs; k: exactly k features active) and
-  trains through the public training loop and the results cache.
+- **The chapter's sweeps**: figure 7's training probabilities plus an exactly-one-active
+  model (``CCInstance.active = 1``) in one sweep, and the clean models of figure 10.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .cache import Cache
-from .experiments import MLPSweep, SweepResult, build_mlp_task, grid_sweep
+from .experiments import MLPSweep, grid_sweep
 from .models import MLP
-from .sampling import exactly_k_uniform, sparse_uniform
+from .sampling import sparse_uniform
 from .seeding import Stream, make_generator
-from .tasks import ReluMixingTask
-from .training import nonempty_horizon, train
 
 # --------------------------------------------------------------------------- naive + offset
 
@@ -154,100 +148,6 @@ def crossover(p: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
     return float(np.exp(np.log(p[i]) + t * (np.log(p[i + 1]) - np.log(p[i]))))
 
 
-# --------------------------------------------------------------------------- one-active training
-
-
-class ActiveCountTask(ReluMixingTask):
-    """``ReluMixingTask`` whose instances with ``active[k] = a`` train on inputs with exactly
-    ``a`` active features (the others on Bernoulli-``p`` inputs)."""
-
-    def __init__(self, base: ReluMixingTask, active: Sequence[int | None]):
-        learn = base.learn_values
-        scale = [float(v) for v in base.scale.detach()]
-        super().__init__(base.mixing, base.p_values, scale, learn_scale=learn)
-        if len(active) != base.mixing.shape[0]:
-            raise ValueError("active needs one entry per instance")
-        self.active = list(active)
-
-    def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
-        n = self.n_features
-        draws = [
-            sparse_uniform(batch, n, p, g) if a is None else exactly_k_uniform(batch, n, a, g)
-            for p, a, g in zip(self.p_values, self.active, generators, strict=True)
-        ]
-        return torch.stack(draws).to(self.mixing.device)
-
-
-@dataclass(frozen=True)
-class RegimeSweep:
-    """An ``MLPSweep`` plus, per instance, ``active``: None for Bernoulli-``p`` inputs, an
-    integer ``a`` for exactly ``a`` active features (every batch non-empty, so such an
-    instance trains ``steps`` steps under either step accounting)."""
-
-    sweep: MLPSweep
-    active: tuple[int | None, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.active) != len(self.sweep.instances):
-            raise ValueError("active needs one entry per instance")
-
-    def config(self) -> dict:
-        return {"kind": "regime_sweep", "sweep": self.sweep.config(), "active": list(self.active)}
-
-    def horizons(self) -> list[int]:
-        sweep = self.sweep
-        return [
-            sweep.train.steps
-            if a is not None or not sweep.nonempty_steps
-            else nonempty_horizon(sweep.train.steps, i.p, sweep.n)
-            for i, a in zip(sweep.instances, self.active, strict=True)
-        ]
-
-    def task(self) -> ActiveCountTask:
-        return ActiveCountTask(build_mlp_task(self.sweep), self.active)
-
-
-def run_regime_sweep(
-    sweep: RegimeSweep,
-    cache: Cache | None = None,
-    device: torch.device | str | None = None,
-    description: str = "regime sweep",
-) -> SweepResult:
-    """Train (or load from ``cache``) every instance of ``sweep`` in one batched run."""
-    config = sweep.config()
-    seeds = [i.seed for i in sweep.sweep.instances]
-
-    def compute(checkpointer) -> dict:
-        model = MLP.init(seeds, sweep.sweep.n, sweep.sweep.d)
-        task = sweep.task()
-        result = train(
-            model,
-            task,
-            sweep.sweep.train,
-            seeds,
-            sweep.horizons(),
-            checkpointer,
-            device=device,
-            description=description,
-        )
-        return {
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
-            "losses": result.losses,
-            "horizons": result.horizons,
-        }
-
-    payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
-    return SweepResult(
-        config, payload["model"], payload["task"], payload["losses"], list(payload["horizons"])
-    )
-
-
-def replace_steps(sweep: MLPSweep, steps: int) -> MLPSweep:
-    """``sweep`` with ``steps`` training steps."""
-    return dataclasses.replace(sweep, train=dataclasses.replace(sweep.train, steps=steps))
-
-
 # --------------------------------------------------------------------------- the chapter's sweeps
 
 #: Training probabilities of figure 7 (paper 000, appendix C).
@@ -262,17 +162,17 @@ def train_ps(cfg) -> list[float]:
     return sorted({*TRAIN_PS, cfg.p, cfg.dense_p})
 
 
-def figure7_sweep(cfg) -> RegimeSweep:
-    """Every training ``p`` of :func:`train_ps` and one exactly-one-active setting (last),
-    ``cfg.seeds`` instances each (seed ``s`` draws mixing matrix ``s``), in one sweep."""
+def figure7_sweep(cfg) -> MLPSweep:
+    """Every training ``p`` of :func:`train_ps` and, last, the exactly-one-active setting
+    (``CCInstance.active = 1``, nominal ``p = 1/n``, which also sets its steps under the
+    non-empty accounting: those of the ``p = 1/n`` model), ``cfg.seeds`` instances each
+    (seed ``s`` draws mixing matrix ``s``), in one sweep."""
     mixing = {"mixing": cfg.mixing}
     if cfg.mixing in ("gaussian", "symmetric"):
         mixing["sigma"] = cfg.sigma
     settings = [dict(p=p, **mixing) for p in train_ps(cfg)]
-    settings.append(dict(p=1.0 / cfg.n_features, **mixing))  # p is nominal: one active
-    sweep = grid_sweep(cfg, settings, cfg.seeds, vary_matrix=True)
-    active = (None,) * (len(settings) - 1) * cfg.seeds + (1,) * cfg.seeds
-    return RegimeSweep(sweep, active)
+    settings.append(dict(p=1.0 / cfg.n_features, active=1, **mixing))
+    return grid_sweep(cfg, settings, cfg.seeds, vary_matrix=True)
 
 
 def clean_sweep(cfg) -> MLPSweep:

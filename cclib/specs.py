@@ -355,17 +355,42 @@ register(
 )
 
 # --------------------------------------------------------------------------- regimes
+from .budget import Budget, mlp_budget  # noqa: E402
+from .params import ChapterConfig  # noqa: E402
+
+
+def regimes_budget(cfg: ChapterConfig) -> Budget:
+    """The regimes chapter: its largest run is figure 7's sweep, ten training p (plus the
+    chapter's ``p`` and ``dense_p`` when not among them) and the exactly-one-active model,
+    ``seeds`` each; with ``nonempty_steps`` its sparsest model, p = 0.001 (the smallest of
+    ``cclib.regimes.TRAIN_PS``), trains longest."""
+    sparsest = min(0.001, cfg.p, cfg.dense_p)
+    extra = len({cfg.p, cfg.dense_p} - set(REGIMES_TRAIN_PS))
+    settings = len(REGIMES_TRAIN_PS) + extra + 1
+    values = {k: v for k, v in cfg.as_dict().items() if k != "profile"}
+    sparse_cfg = ChapterConfig("regimes", cfg.profile, {**values, "p": sparsest})
+    return mlp_budget(
+        instances=lambda c: settings * c.seeds,
+        what=f"{settings} training settings x seeds = {{cfg.seeds}}",
+    )(sparse_cfg)
+
+
+#: The training probabilities of figure 7 (``cclib.regimes.TRAIN_PS``, which a test keeps
+#: equal; repeated here because the specs must not import torch).
+REGIMES_TRAIN_PS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
 register(
     ChapterSpec(
         "regimes",
         "Sparse and dense regimes",
         (
             *model_params(
-                "the sparse training p of figures 8-9, compared with the one-active model, in (0, 1]"
+                "the sparse training p of figures 8-9 and of the one-active comparison, in (0, 1]"
             ),
             mixing_param("embedding", help="mixing matrix of the figure 7 sweep"),
             sigma_param(0.02, help="std of a Gaussian mixing matrix (gaussian/symmetric only)"),
-            p_param(1.0, name="dense_p", help="the dense training p of figures 8-9, in (0, 1]"),
+            p_param(0.5, name="dense_p", help="the dense training p of figures 8-9, in (0, 1]"),
             seeds_param(
                 {"smoke": 2, "quick": 3, "paper": 5},
                 help="training seeds per training p (each seed draws its own mixing matrix)",
@@ -400,7 +425,7 @@ register(
             float_param(
                 "share",
                 0.9,
-                "share of a feature's positive weight that makes its largest neuron dominant, in (0, 1]",
+                "share of a feature's positive weight that makes its largest neuron dominant",
                 in_open_closed(0.0, 1.0),
             ),
             float_param(
@@ -422,8 +447,10 @@ register(
                 in_open_closed(0.0, 100.0),
             ),
         ),
+        budget=regimes_budget,
     )
 )
+
 
 # --------------------------------------------------------------------------- semi_nmf
 # The sweep parameters are the mixing chapter's own Param objects, so this chapter builds
