@@ -112,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        out = runner.execute(plan)
+        out = runner.execute(plan, progress=plan.chapter)
     except runner.ChapterInterrupted as exc:
         return _error(str(exc), EXIT_INTERRUPTED)
     except runner.ChapterExecutionError as exc:

@@ -361,12 +361,21 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
+def _progress_bar(label: str | None) -> dict[str, Any] | bool:
+    """papermill's cell progress bar on a terminal (cleared when done), else none."""
+    if label is None or not sys.stderr.isatty():
+        return False
+    return {"desc": label, "leave": False, "file": sys.stderr, "dynamic_ncols": True}
+
+
+def execute(
+    plan: RunPlan, extra_env: Mapping[str, str] | None = None, progress: str | None = None
+) -> Path:
     """Execute a validated plan; return the output notebook path.
 
     On failure the partial notebook is kept (``*.partial.ipynb``) for inspection and a
     :class:`ChapterExecutionError` summarises the failing cell; the earlier output, if
-    any, is left as it was.
+    any, is left as it was. ``progress`` labels a cell progress bar shown on a terminal.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -397,7 +406,7 @@ def execute(plan: RunPlan, extra_env: Mapping[str, str] | None = None) -> Path:
                 kernel_name=KERNEL,
                 language="python",
                 cwd=str(book_dir(plan.root)),
-                progress_bar=False,
+                progress_bar=_progress_bar(progress),
                 log_output=False,
                 request_save_on_cell_execute=True,
                 kernel_manager_class=manager_class,
@@ -561,10 +570,10 @@ def build(
     write_claims_file(executed / MANIFEST, manifest)
     env = {"CCBOOK_CLAIMS_DIR": str(executed)}
     for i, plan in enumerate(plans, 1):
-        _log(f"[{i}/{len(plans)}] executing {plan.chapter} (profile {profile}) ...")
+        label = f"[{i}/{len(plans)}] {plan.chapter}"
         start = time.perf_counter()
-        execute(plan, extra_env=env)
-        _log(f"[{i}/{len(plans)}] {plan.chapter} done in {time.perf_counter() - start:.1f} s")
+        execute(plan, extra_env=env, progress=label)
+        _log(f"{label} ({profile}) done in {time.perf_counter() - start:.1f} s")
     if not html:
         return executed
     stage = build_dir / "stage"

@@ -119,3 +119,17 @@ def test_warning_fails_the_build(tmp_path, root, cli):
     (proj / "book" / "intro.md").write_text("# Intro\n\nSee {ref}`claims-page`.\n")
     proc = cli("build", "--profile", "smoke", "--root", str(proj))
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_build_output_is_one_line_per_chapter(smoke_build):
+    """No kernel warnings; off a terminal, one line per chapter and one for the HTML."""
+    lines = smoke_build.stderr.strip().splitlines()
+    assert not [line for line in lines if "WARNING" in line or "warning" in line.lower()]
+    assert "without encryption" not in smoke_build.stderr
+    chapter_lines = [line for line in lines if " done in " in line]
+    for i, (name, line) in enumerate(zip(CHAPTERS, chapter_lines, strict=True), 1):
+        assert line.startswith(f"[{i}/{len(CHAPTERS)}] {name} (smoke) done in "), line
+    assert lines == [
+        *chapter_lines,
+        "building the HTML with jupyter-book (warnings are errors) ...",
+    ]
