@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import snapshot
+from test_faults import _kernels_of, _wait_stopped
 
 from cclib import runner
 from cclib.claims import CLAIM_KEYS, ClaimRecorder
@@ -376,3 +377,54 @@ def test_import_stays_light(cli):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+SLOW_CHAPTER_CELL = textwrap.dedent("""\
+
+    # %%
+    import os
+    import time
+
+    open(os.environ["CCBOOK_TEST_MARKER"], "w").close()
+    time.sleep(600)
+    """)
+
+
+def test_ctrl_c_during_build_stops_the_kernel(project, tmp_path):
+    """SIGINT while a build executes a chapter: exit 130, one error line, kernel stopped,
+    partial notebook kept, nothing after it executed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = project / "book" / f"{NB}.py"
+    source.write_text(source.read_text() + SLOW_CHAPTER_CELL)
+    marker = tmp_path / "cell-started"
+    build_dir = tmp_path / "_build"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cclib", "build", "--profile", "smoke", "--no-html"]
+        + ["--root", str(project), "--build-dir", str(build_dir)],
+        env={**os.environ, "CCBOOK_TEST_MARKER": str(marker)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the chapter never reached its slow cell"
+        time.sleep(0.2)
+    kernels = _kernels_of(proc.pid) if Path("/proc").is_dir() else []
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert time.monotonic() - start < 60  # the sleeping cell was interrupted, not waited for
+    assert all(_wait_stopped(pid) for pid in kernels), "a kernel kept running"
+    assert proc.returncode == 130, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: interrupted: chapter '{NB}'")
+    assert "Traceback" not in stderr
+    executed = build_dir / "executed"
+    assert runner.partial_path_for(executed / f"{NB}.ipynb").is_file()
+    assert not (executed / f"{NB}.ipynb").exists() and not (executed / "claims.ipynb").exists()
