@@ -500,3 +500,31 @@ def test_null_checkpointer():
     assert ckpt.load() is None
     ckpt.clear()
     assert Loop(n=5, every=2)(ckpt)["steps"] == 5
+
+
+# --------------------------------------------------------------------------- cache folder
+
+
+def test_check_cache_dir(tmp_path, monkeypatch):
+    from cclib.cache import CacheDirError, check_cache_dir
+
+    fresh = tmp_path / "a" / "b"
+    assert check_cache_dir(fresh) == fresh and fresh.is_dir()
+    assert list(fresh.iterdir()) == []  # the probe file is gone
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(CacheDirError, match="is a file, not a folder"):
+        check_cache_dir(a_file)
+    with pytest.raises(CacheDirError, match="under a file"):
+        check_cache_dir(a_file / "cache")
+    monkeypatch.setenv("CCBOOK_CACHE", str(a_file))
+    with pytest.raises(CacheDirError, match="CCBOOK_CACHE"):
+        check_cache_dir()
+    assert a_file.read_text() == "x"
+
+
+def test_default_cache_dir_follows_the_given_root(monkeypatch, tmp_path):
+    monkeypatch.delenv("CCBOOK_CACHE", raising=False)
+    assert default_cache_dir(tmp_path) == tmp_path / ".cache"
+    monkeypatch.setenv("CCBOOK_CACHE", str(tmp_path / "c"))
+    assert default_cache_dir(tmp_path) == tmp_path / "c"

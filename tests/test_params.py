@@ -358,3 +358,21 @@ def test_budget_needs_the_limits():
 
     with pytest.raises(TypeError, match="max_steps"):
         ChapterSpec("x", "X", (Param("steps", int, "steps", 10),), budget=default_budget)
+
+
+def test_check_device(monkeypatch):
+    import torch
+
+    from cclib.device import DeviceError, check_device
+
+    monkeypatch.setenv("CCBOOK_DEVICE", "cpu")
+    assert check_device() == torch.device("cpu")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    monkeypatch.setenv("CCBOOK_DEVICE", f"cuda:{count}")
+    with pytest.raises(DeviceError, match=f"CCBOOK_DEVICE='cuda:{count}'"):
+        check_device()
+    monkeypatch.setenv("CCBOOK_DEVICE", "not-a-device")
+    with pytest.raises(DeviceError, match="not a torch device"):
+        check_device()
+    monkeypatch.delenv("CCBOOK_DEVICE")
+    assert check_device().type in ("cpu", "cuda")
