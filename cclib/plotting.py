@@ -216,7 +216,7 @@ def stacked_contributions(ax, contrib, order=None):
         ax.bar(np.arange(n), neg, bottom=down, color=colors[j], width=0.9, lw=0)
         up, down = up + pos, down + neg
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_xlabel("feature (sorted by its largest neuron)")
+    ax.set_xlabel("feature (sorted by its largest single-neuron term)")
     ax.set_ylabel("$W_{\\mathrm{out}}[i, j]\\,W_{\\mathrm{in}}[j, i]$ by neuron $j$")
     return ax
 

@@ -113,10 +113,8 @@ def dominant_features(
 
 def stacked_order(contrib: torch.Tensor) -> torch.Tensor:
     """``(n,)`` feature order for a stacked-bar plot of one instance ``(n, d)``: by the
-    index of the largest neuron, then by total weight (descending)."""
-    top = contrib.argmax(dim=-1).double()
-    total = contrib.clamp_min(0).sum(dim=-1).double()
-    return torch.as_tensor(np.lexsort((-total.numpy(), top.numpy())))
+    largest single-neuron term, descending (features one neuron carries come first)."""
+    return torch.argsort(contrib.max(dim=-1).values, descending=True, stable=True)
 
 
 # --------------------------------------------------------------------------- response (fig. 8)
