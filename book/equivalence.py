@@ -274,6 +274,8 @@ claims.record(
     error=spread["offdiag_std"],
     holds=abs(stats.offdiag_std - theory.offdiag_std) <= cfg.z * spread["offdiag_std"],
 )
+
+# %%
 diag_max = float(torch.diagonal(m_derived[0]).abs().max())
 claims.record(
     id="equivalence.m_diagonal",
@@ -297,6 +299,8 @@ claims.record(
     error=spread["eig_min"],
     holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"],
 )
+
+# %%
 claims.record(
     id="equivalence.m_eig_max",
     statement=(
@@ -307,6 +311,8 @@ claims.record(
     error=spread["eig_max"],
     holds=abs(stats.eig_max - theory.eig_max) <= cfg.z * spread["eig_max"],
 )
+
+# %%
 claims.record(
     id="equivalence.m_positive_eigenvalues",
     statement=(
@@ -349,11 +355,11 @@ ax.set_xlabel("eigenvalue of $M$")
 ax.set_ylabel("density")
 ax.legend()
 report.figure("fig-m-spectrum", fig)
+
+# %%
 for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
-    (
-        report.number(f"m_{name}", getattr(stats, name)),
-        report.number(f"theory_{name}", getattr(theory, name)),
-    )
+    report.number(f"m_{name}", getattr(stats, name))
+    report.number(f"theory_{name}", getattr(theory, name))
 
 # %% [markdown]
 # ```{glue:figure} fig-m-spectrum
@@ -413,6 +419,8 @@ mapped_result = experiments.run_mlp_sweep(
 )
 residual_model = experiments.load_residual(residual_sweep, residual_result)
 mapped_model = experiments.load_mlp(mapped_result)
+
+# %%
 boosted_sweep = dataclasses.replace(
     mapped_sweep,
     train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))),
@@ -524,6 +532,8 @@ boosted, boosted_err = equivalence.unpaired_difference(residual_loss.mean, boost
 report.number("boosted_diff", boosted)
 report.number("boosted_err", boosted_err)
 report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
+
+# %%
 match_within = "within the seed spread, as the equivalence predicts"
 match_beyond = (
     f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings"
@@ -593,6 +603,8 @@ sign_sweep = dataclasses.replace(
     width=cfg.width,
 )
 sign_result = experiments.run_mlp_sweep(sign_sweep, Cache(), description="MLP on +M and -M")
+
+# %%
 sign_loss = evaluation.loss_per_feature(
     experiments.load_mlp(sign_result),
     experiments.trained_task(sign_sweep, sign_result),

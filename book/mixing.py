@@ -213,6 +213,8 @@ clean_margin = 1 - per_seed[0][:, low] / NAIVE
 clean_margin_err = curves.stderr.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
 clean_curve, clean_err = analysis.seed_mean(clean_margin.T, clean_margin_err.T)
 worst = int(np.argmax(clean_curve))
+
+# %%
 claims.record(
     id="mixing.clean_matches_naive",
     statement=(
@@ -267,6 +269,8 @@ right = experiments.grid_sweep(
 right_result = experiments.run_mlp_sweep(right, Cache(), description="mixing: sigma sweep")
 right_models = experiments.load_mlp(right_result)
 right_task = experiments.trained_task(right, right_result)
+
+# %%
 sweep_loss = evaluation.loss_per_feature(right_models, right_task, cfg.p, cfg.eval_samples)
 sweep_shape = (len(kinds), len(sigmas), cfg.sigma_seeds)
 # Both arrays are indexed (kind, seed, sigma).
@@ -377,6 +381,8 @@ claims.record(
         "(the least significant of the four changes, in loss per feature)."
     ),
 )
+
+# %%
 report.number("sigma_points", cfg.sigma_points)
 report.number("sigma_max", cfg.sigma_max)
 report.number("sigma_seeds", cfg.sigma_seeds)

@@ -158,6 +158,8 @@ claims.record(
 mixing_excess = cfg.n_features * sigma_grid[at] ** 2 / 3
 report.number("sigma_value", sigma_grid[at])
 report.number("naive_sigma_pct", 100 * mixing_excess / naive_exact)
+
+# %%
 fig, ax = plotting.figure()
 plotting.errorbars(
     ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)"
@@ -263,6 +265,8 @@ claims.record(
     error=seed_err,
     holds=abs(mean_gap) <= cfg.tolerance,
 )
+
+# %%
 best = int(np.argmin(relative))
 claims.record(
     id="naive.trained_not_better",

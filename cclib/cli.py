@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -240,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return _error("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # e.g. `params NAME | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":
