@@ -421,7 +421,7 @@ def execute(
                 f"checkpoint (partial notebook: {partial})"
             ) from None
         if exc.ename in KNOWN_ERRORS:
-            what = first or "interrupted"
+            what = first or exc.ename
             raise ChapterExecutionError(
                 f"chapter {plan.chapter!r} stopped in cell {exc.cell_index}: {what} "
                 f"(partial notebook: {partial})"
