@@ -176,11 +176,24 @@ def _ua_worker(kind, m, d, s, batch, steps, repeats, queue) -> None:
             loss.item()
 
     ms = median_ms(block, steps, repeats)
-    queue.put((ms, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((ms, _peak_rss_mib()))
+
+
+def _peak_rss_mib() -> float:
+    """Peak resident memory of this process (``VmHWM``; ``ru_maxrss`` would carry the
+    parent's peak over the spawn on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def ua_step(kind, m, d, s, batch, steps, repeats) -> tuple[float, float]:
-    """(ms per step, peak resident memory in MiB of a fresh process running it)."""
+    """(ms per step, peak resident memory in MiB of a fresh process running it, torch and
+    cclib included)."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_ua_worker, args=(kind, m, d, s, batch, steps, repeats, queue))
