@@ -94,8 +94,8 @@ def sparse_uniform_entries(
     total = batch * n
     positions = _bernoulli_positions(total, p, generator)
     values = _uniform_pm1(positions.numel(), generator, dtype)
-    keep = positions < total  # padding positions (>= total) carry unused values
-    positions, values = positions[keep], values[keep]
+    count = int(torch.searchsorted(positions, total))  # sorted: padding (>= total) at the end
+    positions, values = positions[:count], values[:count]
     return SparseBatch(positions // n, positions % n, values, batch, n)
 
 

@@ -80,35 +80,37 @@ class SparseStep:
         ``v^2`` per instance, sign and feature) and multi-feature rows (flat slot in the
         ``K * C * CHUNK_ROWS`` rows, flat feature in ``K * n``, local feature, value,
         instance), and ``C``."""
-        n = self.n
-        batches = self.task.sample_entries(generators, self.batch)
-        single_bins, single_weights, multi, counts = [], [], [], []
-        for k, entries in enumerate(batches):
-            _, row, per_row = torch.unique_consecutive(
-                entries.rows, return_inverse=True, return_counts=True
-            )
-            alone = per_row[row] == 1
-            values = entries.values
-            single_values = values[alone]
-            sign = (single_values < 0).long()  # 0: v > 0 (v = 0 adds nothing), 1: v < 0
-            single_bins.append((2 * k + sign) * n + entries.cols[alone])
-            single_weights.append(single_values.square())
-            shared = ~alone
-            rank = torch.cumsum(per_row > 1, 0) - 1  # slot of each multi-feature row
-            multi.append((rank[row[shared]], entries.cols[shared], values[shared]))
-            counts.append(int(rank[-1]) + 1 if rank.numel() else 0)
-        squares = torch.bincount(
-            torch.cat(single_bins), torch.cat(single_weights), minlength=2 * self.instances * n
-        ).to(self.model.w_in.dtype)
-        chunks = max(1, -(-max(counts) // self.CHUNK_ROWS))
+        k, n, batch = self.instances, self.n, self.batch
+        batches = self.task.sample_entries(generators, batch)
+        sizes = torch.tensor([b.values.numel() for b in batches])
+        instance = torch.repeat_interleave(torch.arange(k), sizes)
+        columns = torch.cat([b.cols for b in batches])
+        values = torch.cat([b.values for b in batches])
+        global_rows = torch.cat([b.rows for b in batches]) + instance * batch  # sorted
+        unique_rows, row, per_row = torch.unique_consecutive(
+            global_rows, return_inverse=True, return_counts=True
+        )
+        alone = per_row[row] == 1
+        single_values = values[alone]
+        sign = (single_values < 0).long()  # 0: v > 0 (v = 0 adds nothing), 1: v < 0
+        bins = (2 * instance[alone] + sign) * n + columns[alone]
+        squares = torch.bincount(bins, single_values.square(), minlength=2 * k * n)
+        squares = squares.to(self.model.w_in.dtype).view(k, 2, n)
+        # Multi-feature rows: slot = rank among the instance's multi-feature rows.
+        shared_row = per_row > 1
+        row_instance = torch.div(unique_rows, batch, rounding_mode="floor")
+        counts = torch.bincount(row_instance[shared_row], minlength=k)
+        rank = torch.cumsum(shared_row, 0) - 1
+        first_rank = torch.cumsum(counts, 0) - counts
+        shared = ~alone
+        entry_row = row[shared]
+        slot_local = rank[entry_row] - first_rank[row_instance[entry_row]]
+        chunks = max(1, -(-int(counts.max()) // self.CHUNK_ROWS))
         rows = chunks * self.CHUNK_ROWS
-        sizes = torch.tensor([len(m[2]) for m in multi])
-        instance = torch.repeat_interleave(torch.arange(self.instances), sizes)
-        slot = torch.cat([m[0] for m in multi]) + instance * rows
-        local = torch.cat([m[1] for m in multi])
-        values = torch.cat([m[2] for m in multi])
-        squares = squares.view(self.instances, 2, n)
-        return squares, (slot, local + instance * n, local, values, instance), chunks
+        instance = instance[shared]
+        slot = slot_local + instance * rows
+        local = columns[shared]
+        return squares, (slot, local + instance * n, local, values[shared], instance), chunks
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
