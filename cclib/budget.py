@@ -30,9 +30,9 @@ LOSS_COPIES = 3  # device tensor, host copy, serialised bytes of the cache paylo
 STATE_COPIES = 4  # parameters, gradients, AdamW first and second moments
 
 MAX_STEPS_DEFAULT = 1_000_000
-"""Default ``max_steps``. The longest run the papers ask for is 10,000 non-empty batches;
-at the smallest training p of paper 000 (0.001, n = 100) the non-empty scaling makes that
-about 105,000 steps. One million leaves ten times that headroom, and is already hours of
+"""Default ``max_steps``. Paper 000 trains for 10,000 non-empty batches (appendix B); at
+p = 0.001, the low end of its p axes, with n = 100 the non-empty scaling makes that about
+105,000 steps. One million leaves ten times that headroom, and is already hours of
 training on a CPU; anything beyond it is almost surely a typo (p = 1e-12) and gets refused
 with a message instead of running for days."""
 
