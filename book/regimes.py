@@ -234,8 +234,7 @@ report.figure("fig-regimes-onehot", fig)
 # feature (seed 0), for the sparse-trained (left) and the dense-trained model (right).
 # Green dashed: the ideal response (averaged over features; for the embedding-induced $M$
 # it is exactly $\mathrm{ReLU}(t)$). The sparse model answers every feature alike and
-# undershoots; the dense model answers about half the features almost exactly and the rest
-# barely.
+# undershoots; the dense model answers some features almost exactly and the rest weakly.
 # ```
 #
 # At $t = 1$, {glue:text}`strong_sparse:.0f` features of the sparse model and
@@ -274,8 +273,8 @@ report.figure("fig-regimes-weights", fig)
 # Each bar is one feature; its segments are the terms $W_\text{out}[i, j]\,W_\text{in}[j, i]$
 # of the neurons $j$ (colour = neuron index), positive ones stacked upwards, negative ones
 # downwards. Features are sorted by their largest term. Left: the sparse-trained model
-# spreads each feature over several neurons. Right: the dense-trained model gives about half
-# the features one neuron of weight near $1$ and the rest almost nothing.
+# spreads each feature over many neurons. Right: the dense-trained model carries a large
+# part of the features with one neuron each, of weight near $1$, and the rest weakly.
 # ```
 
 # %%
