@@ -89,29 +89,27 @@ def multiplicative_step(x: torch.Tensor, f: torch.Tensor, g: torch.Tensor) -> to
     return g * torch.sqrt(numerator / denominator.clamp_min(_TINY))
 
 
+def _hals_columns(a: torch.Tensor, b: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``G >= 0`` updated one column at a time, each the exact minimiser of
+    ``||X - F G^T||_F`` given the others: ``g_k = max(0, g_k + (a_k - G b_k) / b_kk)`` with
+    ``a = X^T F`` and ``b = F^T F``; a column whose ``f_k`` is zero is left as it is."""
+    g = g.clone()
+    for k in range(g.shape[-1]):
+        norm = b[:, k, k, None]  # (K, 1)
+        step = (a[:, :, k] - (g @ b[:, :, k, None])[..., 0]) / norm.clamp_min(_TINY)
+        g[:, :, k] = torch.where(norm > _TINY, (g[:, :, k] + step).clamp_min(0), g[:, :, k])
+    return g
+
+
 def hals_step(
     x: torch.Tensor, f: torch.Tensor, g: torch.Tensor, nonnegative_f: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One sweep of column-wise exact updates: ``G`` (projected on ``G >= 0``) column by
-    column given ``F``; with ``nonnegative_f`` also ``F`` column by column (plain NMF).
-    Without it, ``F`` is returned unchanged (solve it exactly with ``solve_f``)."""
-    g = g.clone()
-    xtf, ftf = x.transpose(1, 2) @ f, f.transpose(1, 2) @ f
-    for k in range(g.shape[-1]):
-        norm = ftf[:, k, k]
-        column = (xtf[:, :, k] - (g @ ftf[:, :, k : k + 1])[..., 0]) / norm.clamp_min(_TINY)[
-            :, None
-        ] + g[:, :, k]
-        g[:, :, k] = torch.where(norm[:, None] > _TINY, column.clamp_min(0), g[:, :, k])
+    """One sweep of column-wise exact updates of ``G >= 0`` given ``F``; with
+    ``nonnegative_f`` then also of ``F >= 0`` given the new ``G`` (plain NMF). Without it
+    ``F`` is returned unchanged (solve it exactly with ``solve_f``)."""
+    g = _hals_columns(x.transpose(1, 2) @ f, f.transpose(1, 2) @ f, g)
     if nonnegative_f:
-        f = f.clone()
-        xg, gtg = x @ g, g.transpose(1, 2) @ g
-        for k in range(f.shape[-1]):
-            norm = gtg[:, k, k]
-            column = (xg[:, :, k] - (f @ gtg[:, :, k : k + 1])[..., 0]) / norm.clamp_min(_TINY)[
-                :, None
-            ] + f[:, :, k]
-            f[:, :, k] = torch.where(norm[:, None] > _TINY, column.clamp_min(0), f[:, :, k])
+        f = _hals_columns(x @ g, g.transpose(1, 2) @ g, f)
     return f, g
 
 
