@@ -136,3 +136,14 @@ def test_universal_and_mixed_s_uses_the_dense_formula():
     torch.testing.assert_close(
         task.loss(model(v), v), task.sample_losses(model(v), v).mean(dim=1), rtol=0, atol=0
     )
+
+
+def test_universal_and_training_is_seeded_and_learns():
+    def run_ua():
+        model, task = UniversalAND.init([0, 1], 8, 16), UniversalANDTask(8, 2, 2)
+        config = TrainConfig(steps=120, batch_size=64, lr=1e-2)
+        return model, train(model, task, config, [0, 1], device="cpu", progress=False)
+
+    (m1, r1), (m2, r2) = run_ua(), run_ua()
+    assert torch.equal(r1.losses, r2.losses) and torch.equal(m1.r, m2.r)
+    assert bool((r1.losses[-20:].mean(0) < 0.8 * r1.losses[:20].mean(0)).all())
