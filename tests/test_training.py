@@ -292,3 +292,38 @@ def test_exactly_k_task_samples_k_active():
     assert task.expected_active() == [1.0, N * 0.01]
     with pytest.raises(ValueError, match="active must be in"):
         ReluMixingTask(mixings([0]), 0.01, active=N + 1)
+
+
+def test_windowed_loss_history_resumes_bit_identical(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "MAX_LOSS_ROWS", 8)  # 100 steps: windows of 13
+    config = TrainConfig(steps=100, batch_size=64, lr=1e-2)
+    ref_model, ref_task = setup([0, 1])
+    ref = train(ref_model, ref_task, config, [0, 1], device="cpu", progress=False, path="sparse")
+    assert ref.loss_window == 13 and ref.losses.shape == (8, 2)
+    cache = Cache(tmp_path)
+    model, task = setup([0, 1], task_cls=make_interrupting(63))
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            model,
+            task,
+            config,
+            [0, 1],
+            checkpointer=cache.checkpointer("windowed"),
+            checkpoint_every=25,
+            device="cpu",
+            progress=False,
+            path="sparse",
+        )
+    model, task = setup([0, 1], task_cls=make_interrupting(-1))
+    result = train(
+        model,
+        task,
+        config,
+        [0, 1],
+        checkpointer=cache.checkpointer("windowed"),
+        checkpoint_every=25,
+        device="cpu",
+        progress=False,
+        path="sparse",
+    )
+    assert torch.equal(result.losses, ref.losses) and torch.equal(model.w_in, ref_model.w_in)
