@@ -493,7 +493,8 @@ report.figure("fig-regimes-offset", fig)
 #
 # Left: the optimal offset against $p$ from {eq}`eq-regimes-offset` (line), from a grid
 # search over simulated losses (squares; at $p = 0.001$ the optimum lies below the grid, and
-# the square marks its end) and from least squares on simulated inputs (±2 standard errors). Right: loss per feature of models trained on clean labels (solid, seed
+# the square marks its end) and from least squares on simulated inputs (±2 standard errors).
+# Right: loss per feature of models trained on clean labels (solid, seed
 # means; colour = training $p$) and of the naive + offset model with the offset of the same
 # training $p$ (dashed, exact). On sparse inputs neither beats $1/12$ (clean labels); on
 # dense inputs both do, by about the same amount.
