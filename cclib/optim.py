@@ -4,7 +4,8 @@ torch's ``AdamW`` takes one learning rate per parameter group. A sweep in which 
 instance has its own number of steps (the paper's "10,000 non-empty batches" depends on
 ``p``) needs a learning rate per instance, so this optimiser applies exactly torch's
 AdamW update with ``lr`` a ``(K,)`` tensor read from a precomputed ``(T, K)`` schedule on
-the device (no host sync). With one shared schedule it matches ``torch.optim.AdamW``.
+the device (no host sync; ``CosineSchedule`` computes it in blocks of steps, so long runs
+need no ``(T, K)`` table). With one shared schedule it matches ``torch.optim.AdamW``.
 """
 
 from __future__ import annotations
@@ -17,15 +18,46 @@ import torch
 
 
 def cosine_schedule(
-    lr: float, horizons: Sequence[int], device: torch.device | str = "cpu"
+    lr: float,
+    horizons: Sequence[int],
+    device: torch.device | str = "cpu",
+    first: int = 0,
+    last: int | None = None,
 ) -> torch.Tensor:
     """``(max(horizons), K)`` learning rates: cosine from ``lr`` to 0 over each instance's
-    horizon, no warm-up, then 0 (the instance stops changing)."""
-    total = max(horizons)
-    step = torch.arange(total, dtype=torch.float64)[:, None]
+    horizon, no warm-up, then 0 (the instance stops changing). ``first`` and ``last``
+    select steps ``[first, last)`` only (the same values)."""
+    last = max(horizons) if last is None else last
+    step = torch.arange(first, last, dtype=torch.float64)[:, None]
     horizon = torch.tensor(horizons, dtype=torch.float64)[None, :]
     rate = 0.5 * lr * (1.0 + torch.cos(math.pi * step / horizon))
     return torch.where(step < horizon, rate, torch.zeros(())).float().to(device)
+
+
+class CosineSchedule:
+    """The rows of :func:`cosine_schedule`, computed ``block`` steps at a time when first
+    read, so memory stays ``O(block * K)`` however long the run (bit-identical values)."""
+
+    def __init__(
+        self,
+        lr: float,
+        horizons: Sequence[int],
+        device: torch.device | str = "cpu",
+        block: int = 4096,
+    ):
+        self.lr, self.horizons, self.device, self.block = lr, list(horizons), device, block
+        self._start, self._rows = -1, None
+
+    def __len__(self) -> int:
+        return max(self.horizons)
+
+    def __getitem__(self, step: int) -> torch.Tensor:
+        start = step - step % self.block
+        if start != self._start:
+            last = min(start + self.block, len(self))
+            self._rows = cosine_schedule(self.lr, self.horizons, self.device, start, last)
+            self._start = start
+        return self._rows[step - start]
 
 
 @dataclass
@@ -42,7 +74,7 @@ class InstanceAdamW:
     def __init__(
         self,
         groups: Sequence[ParamGroup],
-        schedule: torch.Tensor,
+        schedule: torch.Tensor | CosineSchedule,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ):
@@ -91,6 +123,8 @@ class InstanceAdamW:
     def load_state_dict(self, state: dict) -> None:
         self.step_count = int(state["step_count"])
         for mine, saved in zip(
-            self.exp_avg + self.exp_avg_sq, list(state["exp_avg"]) + list(state["exp_avg_sq"]), strict=True
+            self.exp_avg + self.exp_avg_sq,
+            list(state["exp_avg"]) + list(state["exp_avg_sq"]),
+            strict=True,
         ):
             mine.copy_(saved)

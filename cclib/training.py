@@ -34,7 +34,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .device import resolve_device
-from .optim import InstanceAdamW, ParamGroup, cosine_schedule
+from .optim import CosineSchedule, InstanceAdamW, ParamGroup
 from .seeding import Stream, make_generator
 from .sparse_training import SparseStep, sparse_step_applies
 
@@ -166,7 +166,7 @@ def train(
     if any(True for _ in task.parameters()):
         groups.append(ParamGroup(list(task.parameters()), 0.0))  # label scale: no decay
     optimiser = InstanceAdamW(
-        groups, cosine_schedule(config.lr, horizons, device), config.betas, config.eps
+        groups, CosineSchedule(config.lr, horizons, device), config.betas, config.eps
     )
     window = loss_window(total)
     losses = torch.zeros(math.ceil(total / window), instances, device=device)

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from cclib.optim import InstanceAdamW, ParamGroup, cosine_schedule
+from cclib.optim import CosineSchedule, InstanceAdamW, ParamGroup, cosine_schedule
 
 LR, BETAS, EPS = 3e-3, (0.9, 0.999), 1e-8
 
@@ -149,3 +149,11 @@ def test_cosine_schedule_matches_torch(horizons):
             rtol=1e-6,
             atol=0,
         )
+
+
+def test_blockwise_schedule_equals_the_table():
+    horizons = [37, 100, 64]
+    table = cosine_schedule(LR, horizons)
+    lazy = CosineSchedule(LR, horizons, block=16)
+    assert len(lazy) == 100
+    assert all(torch.equal(lazy[t], table[t]) for t in [*range(100), 5, 99, 0])
