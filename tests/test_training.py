@@ -327,3 +327,10 @@ def test_windowed_loss_history_resumes_bit_identical(tmp_path, monkeypatch):
         path="sparse",
     )
     assert torch.equal(result.losses, ref.losses) and torch.equal(model.w_in, ref_model.w_in)
+
+
+def test_huge_step_count_needs_bounded_memory():
+    model, task = setup([0], task_cls=make_interrupting(3))  # stop after three steps
+    config = TrainConfig(steps=4 * 10**11, batch_size=16)
+    with pytest.raises(KeyboardInterrupt):  # got past the set-up without allocating (T, K)
+        train(model, task, config, [0], device="cpu", progress=False)
