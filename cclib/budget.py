@@ -8,11 +8,12 @@ the chapter's ``max_steps`` and ``max_memory_gb`` parameters and refuses the run
 :class:`~cclib.params.ParameterError` above either limit, so a run that would take days or
 allocate terabytes never starts (in the CLI and in a direct papermill run alike).
 
-The estimates count what grows with the configuration: the loss history (steps x
-instances, float32, held on the device, on the host and serialised for the cache), the
-parameters with their gradients and both AdamW moments, the mixing matrices of the
-labels, and the activations of one batch (forward and backward). They are upper-bound
-estimates meant to catch mistakes by orders of magnitude, not to predict usage exactly.
+The estimates count what grows with the configuration: the loss history (at most
+``MAX_LOSS_ROWS`` rows x instances, float32, held on the device, on the host and serialised
+for the cache), the parameters with their gradients and both AdamW moments, the mixing
+matrices of the labels, and the activations of one batch (forward and backward). They are
+upper-bound estimates meant to catch mistakes by orders of magnitude, not to predict usage
+exactly.
 
 This module imports nothing heavy: it runs inside ``cclib.configure``.
 """
@@ -27,6 +28,9 @@ from typing import Any
 
 FLOAT_BYTES = 4
 LOSS_COPIES = 3  # device tensor, host copy, serialised bytes of the cache payload
+MAX_LOSS_ROWS = 1 << 17
+"""Rows of the loss history at most (``cclib.training.MAX_LOSS_ROWS``; a test keeps them
+equal): longer runs record window means, so the history stops growing with the steps."""
 STATE_COPIES = 4  # parameters, gradients, AdamW first and second moments
 
 MAX_STEPS_DEFAULT = 1_000_000
@@ -144,8 +148,9 @@ def run_memory(
     """Memory of one run of ``instances`` models trained for ``steps`` steps, each with
     ``parameters`` trainable numbers, ``activations`` numbers per batch in the forward pass
     (the backward pass doubles them) and ``labels`` numbers of fixed label data."""
+    rows = min(steps, MAX_LOSS_ROWS)
     return RunMemory(
-        losses=float(steps) * instances * FLOAT_BYTES * LOSS_COPIES,
+        losses=float(rows) * instances * FLOAT_BYTES * LOSS_COPIES,
         state=float(instances) * parameters * FLOAT_BYTES * STATE_COPIES,
         labels=float(instances) * labels * FLOAT_BYTES,
         activations=2.0 * instances * activations * FLOAT_BYTES,
