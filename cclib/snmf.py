@@ -35,6 +35,7 @@ singular value, as in NNDSVD of Boutsidis and Gallopoulos 2008).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -396,3 +397,60 @@ def crossings(x, values, level: float) -> np.ndarray:
 def neuron_order(w_in: torch.Tensor) -> torch.Tensor:
     """Neurons ``(d,)`` sorted by the feature each reads most strongly (for display)."""
     return torch.argsort(w_in.detach().abs().argmax(dim=-1), stable=True)
+
+
+PAPER_BATCH = 2048  # paper 000, appendix B
+
+
+def long_sweep(cfg, seeds: int) -> MLPSweep:
+    """``seeds`` models of kind ``cfg.mixing`` at ``cfg.sigma`` trained for ``cfg.long_steps``
+    steps of the paper's batch size (matrix ``s`` for seed ``s``, as in the mixing chapter's
+    sweeps)."""
+    setting = dict(p=cfg.p, mixing=cfg.mixing, sigma=cfg.sigma)
+    sweep = grid_sweep(cfg, [setting], seeds, cfg.vary_matrix, steps=cfg.long_steps)
+    return dataclasses.replace(
+        sweep, train=dataclasses.replace(sweep.train, batch_size=PAPER_BATCH)
+    )
+
+
+@dataclass(frozen=True)
+class LongerTraining:
+    """Weights and losses of longer-trained models against the semi-NMF ones (per seed)."""
+
+    steps: int
+    batch: int
+    sparsity: np.ndarray  # Hoyer sparsity of the less sparse of W_in and W_out
+    sparsity_in: np.ndarray
+    sparsity_out: np.ndarray
+    gap: Estimate  # trained minus semi-NMF L/p at the evaluation p
+    gap_sparse: Estimate  # the same in the sparse limit
+
+
+def longer_training(
+    cfg, trained: MLP, hand: MLP, task, samples: int, cache=None, steps: int = 0, batch: int = 0
+) -> LongerTraining:
+    """Train ``cfg.long_steps`` steps of ``PAPER_BATCH`` on the matrices of ``task`` (or, with
+    ``long_steps = 0``, keep ``trained``, which ran ``steps`` of ``batch``) and compare the
+    weights' sparsity and the loss with the semi-NMF models ``hand``."""
+    from .evaluation import loss_per_feature
+    from .experiments import load_mlp, run_mlp_sweep, trained_task
+
+    if cfg.long_steps > 0:
+        sweep = long_sweep(cfg, task.mixing.shape[0])
+        result = run_mlp_sweep(sweep, cache, description="semi_nmf: longer training")
+        same = effective_mixing(trained_task(sweep, result))
+        if not torch.allclose(same, effective_mixing(task)):
+            raise ValueError("the longer-trained models must see the same matrices")
+        trained, steps, batch = load_mlp(result), sweep.horizons()[0], PAPER_BATCH
+    w_in, w_out = trained.w_in.detach(), trained.w_out.detach()
+    sparsity_in = mechanism.weight_sparsity(w_in).numpy()
+    sparsity_out = mechanism.weight_sparsity(w_out).numpy()
+    return LongerTraining(
+        steps,
+        batch,
+        np.minimum(sparsity_in, sparsity_out),
+        sparsity_in,
+        sparsity_out,
+        loss_per_feature(trained, task, task.p_values[0], samples, baseline=hand),
+        stratum_one(trained, task, samples, baseline=hand),
+    )

@@ -480,6 +480,7 @@ def _snmf_budget(cfg):
 
     return mlp_budget(
         instances=lambda c: max(6 * c.seeds, 2 * c.sigma_points * c.sigma_seeds),
+        extra_steps=lambda c: c.long_steps,
         what="the mixing chapter's sweeps (6 x seeds or 2 x sigma_points x sigma_seeds)",
     )(cfg)
 
@@ -516,6 +517,13 @@ register(
                 "snmf_iterations",
                 {"smoke": 10, "quick": 300, "paper": 1000},
                 "semi-NMF iterations (each updates both factors)",
+            ),
+            count_param(
+                "long_steps",
+                {"smoke": 20, "quick": 10000, "paper": 0},
+                "steps (batches of 2048) of longer-trained copies of the fixed-sigma models, "
+                "to see whether sparsity changes with training; 0: skip",
+                minimum=0,
             ),
             count_param(
                 "eval_samples",

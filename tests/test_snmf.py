@@ -268,3 +268,30 @@ def test_chapter_runs_under_smoke(cli, tmp_path):
         "snmf.denser_than_trained",
     ):
         assert claim_id in ids
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_long_sweep_uses_the_same_matrices(profile):
+    default = get_spec("semi_nmf").resolve(profile).long_steps
+    cfg = get_spec("semi_nmf").resolve(profile, long_steps=default or 100)  # paper: 0, unused
+    sweep, rows, _ = snmf.fixed_sigma_sweep(cfg)
+    long = snmf.long_sweep(cfg, len(rows))
+    assert long.train.batch_size == snmf.PAPER_BATCH
+    assert long.train.steps == cfg.long_steps
+    picked = [sweep.instances[i] for i in rows]
+    assert [(i.mixing, i.sigma, i.mixing_seed) for i in long.instances] == [
+        (i.mixing, i.sigma, i.mixing_seed) for i in picked
+    ]
+
+
+def test_longer_training_without_steps_measures_the_given_models():
+    cfg = get_spec("semi_nmf").resolve("smoke", long_steps=0)
+    m = random_mixing(n=100, sigma=0.02, k=2)
+    task = ReluMixingTask(m, 0.01, 1.0)
+    trained = MLP.init([0, 1], 100, 50)
+    hand, _ = snmf.fit_mlp(m, 50, "als", "nmf", iterations=5)
+    result = snmf.longer_training(cfg, trained, hand, task, 64, None, 123, 45)
+    assert (result.steps, result.batch) == (123, 45)
+    expected = mechanism.weight_sparsity(trained.w_in.detach()).numpy()
+    assert np.allclose(result.sparsity_in, expected)
+    assert np.allclose(result.sparsity, np.minimum(result.sparsity_in, result.sparsity_out))
