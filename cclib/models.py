@@ -129,9 +129,7 @@ class UniversalAND(nn.Module):
         self.c = nn.Parameter(c)
 
     @classmethod
-    def init(
-        cls, seeds: Sequence[int], m: int, d: int, outputs: int | None = None
-    ) -> UniversalAND:
+    def init(cls, seeds: Sequence[int], m: int, d: int, outputs: int | None = None) -> UniversalAND:
         """Default PyTorch initialisation; ``outputs`` defaults to ``m (m - 1) / 2`` pairs."""
         outputs = m * (m - 1) // 2 if outputs is None else outputs
         return cls(
