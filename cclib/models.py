@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .mixing import embedding_induced
 from .seeding import Stream, make_generator
 
 
@@ -108,10 +109,11 @@ class ResidualCC(nn.Module):
         return MLP(w_in.clone(), w_out.clone())
 
     def equivalent_mixing(self) -> torch.Tensor:
-        """``(K, n, n)`` mixing matrices ``I - W_E^T W_E`` of the equivalent MLP task."""
-        n = self.w_e.shape[2]
-        eye = torch.eye(n, dtype=self.w_e.dtype, device=self.w_e.device)
-        return eye - torch.bmm(self.w_e.transpose(1, 2), self.w_e)
+        """``(K, n, n)`` mixing matrices ``I - W_E^T W_E`` of the equivalent MLP task.
+
+        Computed instance by instance with ``mixing.embedding_induced``, the function the
+        tasks use, so both give bit-identical matrices whatever the BLAS thread count."""
+        return torch.stack([embedding_induced(w_e) for w_e in self.w_e])
 
 
 class UniversalAND(nn.Module):

@@ -46,6 +46,21 @@ def test_task_mixing_of_embedding_instance_is_the_residual_models():
     assert torch.allclose(task.scale[0] * task.mixing[0], model.equivalent_mixing()[0], atol=1e-6)
 
 
+def test_residual_and_task_mixing_bit_identical_with_two_threads():
+    """The equivalence chapter compares the two with torch.equal: both take one code path
+    for M, so a multi-threaded BLAS cannot make batched and per-instance products differ."""
+    sweep, model = _residual(n=100, width=1000)
+    instances = tuple(CCInstance(seed=s, p=0.5, mixing="embedding", mixing_seed=3) for s in (0, 1))
+    mlp = MLPSweep(instances=instances, train=TRAIN, n=100, d=sweep.d, width=1000)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        task = build_mlp_task(mlp)
+        assert torch.equal(task.scale[:, None, None] * task.mixing, model.equivalent_mixing())
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_marchenko_pastur_density_integrates_to_one_and_theory():
     lo, hi = equivalence.marchenko_pastur_edges(0.1)
     lam = np.linspace(lo, hi, 400_001)
