@@ -61,6 +61,20 @@ def model_params(
     )
 
 
+def eval_samples_param(values: dict[str, int]) -> Param:
+    """``eval_samples``: evaluation samples per stratum of active-feature count."""
+    return count_param(
+        "eval_samples", values, "evaluation samples per stratum of active-feature count"
+    )
+
+
+def p_points_param(values: dict[str, int]) -> Param:
+    """``p_points``: points of the log grid of evaluation p from 1e-3 to 1."""
+    return count_param(
+        "p_points", values, "points of the log grid of evaluation p from 1e-3 to 1", minimum=2
+    )
+
+
 def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[Param, ...]:
     """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps`` (the paper
     profile's values are the paper's, appendix B), then the limits ``max_steps`` and
@@ -103,11 +117,7 @@ register(
                 {"smoke": 40, "quick": 6000, "paper": 10000},
                 {"smoke": 256, "quick": 1024, "paper": 2048},
             ),
-            count_param(
-                "eval_samples",
-                {"smoke": 256, "quick": 16384, "paper": 65536},
-                "evaluation samples per stratum of active-feature count",
-            ),
+            eval_samples_param({"smoke": 256, "quick": 16384, "paper": 65536}),
             count_param(
                 "mc_samples",
                 {"smoke": 20000, "quick": 2_000_000, "paper": 8_000_000},
@@ -157,11 +167,7 @@ register(
                 {"smoke": 20, "quick": 10000, "paper": 10000},
                 {"smoke": 128, "quick": 256, "paper": 2048},
             ),
-            count_param(
-                "eval_samples",
-                {"smoke": 256, "quick": 16384, "paper": 65536},
-                "evaluation samples per stratum of active-feature count",
-            ),
+            eval_samples_param({"smoke": 256, "quick": 16384, "paper": 65536}),
             count_param(
                 "function_samples",
                 {"smoke": 256, "quick": 4096, "paper": 16384},
@@ -245,17 +251,8 @@ register(
                 name="finetune_steps",
                 help="fine-tuning steps on clean labels (fresh AdamW state, new cosine schedule)",
             ),
-            count_param(
-                "p_points",
-                {"smoke": 7, "quick": 31, "paper": 100},
-                "points of the log grid of evaluation p from 1e-3 to 1",
-                minimum=2,
-            ),
-            count_param(
-                "eval_samples",
-                {"smoke": 256, "quick": 8192, "paper": 65536},
-                "evaluation samples per stratum of active-feature count",
-            ),
+            p_points_param({"smoke": 7, "quick": 31, "paper": 100}),
+            eval_samples_param({"smoke": 256, "quick": 8192, "paper": 65536}),
             count_param(
                 "bootstrap",
                 {"smoke": 200, "quick": 2000, "paper": 5000},
@@ -399,17 +396,8 @@ register(
                 {"smoke": 30, "quick": 2000, "paper": 10000},
                 {"smoke": 128, "quick": 512, "paper": 2048},
             ),
-            count_param(
-                "p_points",
-                {"smoke": 7, "quick": 25, "paper": 100},
-                "points of the log grid of evaluation p from 1e-3 to 1",
-                minimum=2,
-            ),
-            count_param(
-                "eval_samples",
-                {"smoke": 128, "quick": 2048, "paper": 16384},
-                "evaluation samples per stratum of active-feature count",
-            ),
+            p_points_param({"smoke": 7, "quick": 25, "paper": 100}),
+            eval_samples_param({"smoke": 128, "quick": 2048, "paper": 16384}),
             count_param(
                 "offset_points",
                 {"smoke": 5, "quick": 13, "paper": 25},
@@ -525,11 +513,7 @@ register(
                 "to see whether sparsity changes with training; 0: skip",
                 minimum=0,
             ),
-            count_param(
-                "eval_samples",
-                {"smoke": 256, "quick": 8192, "paper": 65536},
-                "evaluation samples per stratum of active-feature count",
-            ),
+            eval_samples_param({"smoke": 256, "quick": 8192, "paper": 65536}),
             float_param(
                 "z",
                 2.0,
