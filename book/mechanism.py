@@ -86,7 +86,7 @@ claims = cclib.ClaimRecorder("mechanism", cfg.profile)
 # {glue:text}`sigma:.3g`).
 
 # %%
-sweep = mech.mixing_conditions_sweep(cfg)
+sweep = experiments.mixing_conditions_sweep(cfg)
 result = experiments.run_mlp_sweep(sweep, Cache(), description="mixing: conditions")
 models = experiments.load_mlp(result)
 task = experiments.trained_task(sweep, result)

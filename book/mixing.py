@@ -83,17 +83,8 @@ NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neuro
 # {eq}`eq-mixing-naive`, with $R$ the $d$ features of largest $M_{ii}$.
 
 # %%
-conditions = {
-    "clean": dict(mixing="clean"),
-    "embedding": dict(mixing="embedding"),
-    "gaussian": dict(mixing="gaussian", sigma=cfg.sigma),
-    "gaussian, learned σ": dict(mixing="gaussian", sigma=cfg.sigma, learn_sigma=True),
-    "symmetric": dict(mixing="symmetric", sigma=cfg.sigma),
-    "symmetric, learned σ": dict(mixing="symmetric", sigma=cfg.sigma, learn_sigma=True),
-}
-left = experiments.grid_sweep(
-    cfg, [dict(p=cfg.p, **c) for c in conditions.values()], cfg.seeds, cfg.vary_matrix
-)
+conditions = experiments.mixing_conditions(cfg.sigma)
+left = experiments.mixing_conditions_sweep(cfg)
 left_result = experiments.run_mlp_sweep(left, Cache(), description="mixing: conditions")
 left_models = experiments.load_mlp(left_result)
 left_task = experiments.trained_task(left, left_result)

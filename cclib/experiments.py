@@ -378,3 +378,24 @@ def grid_sweep(
         if steps is None
         else dataclasses.replace(sweep, train=dataclasses.replace(sweep.train, steps=steps))
     )
+
+
+def mixing_conditions(sigma: float) -> dict[str, dict]:
+    """The label conditions of the mixing chapter's first sweep (paper 000 figure 2 left),
+    in order. The mixing, mechanism and semi-NMF chapters all build that sweep with
+    ``mixing_conditions_sweep``, so a built book trains it once."""
+    return {
+        "clean": dict(mixing="clean"),
+        "embedding": dict(mixing="embedding"),
+        "gaussian": dict(mixing="gaussian", sigma=sigma),
+        "gaussian, learned σ": dict(mixing="gaussian", sigma=sigma, learn_sigma=True),
+        "symmetric": dict(mixing="symmetric", sigma=sigma),
+        "symmetric, learned σ": dict(mixing="symmetric", sigma=sigma, learn_sigma=True),
+    }
+
+
+def mixing_conditions_sweep(cfg) -> MLPSweep:
+    """The mixing chapter's condition sweep for chapter configuration ``cfg`` (which needs
+    ``p``, ``sigma``, ``seeds``, ``vary_matrix`` and the sizes and training settings)."""
+    settings = [dict(p=cfg.p, **c) for c in mixing_conditions(cfg.sigma).values()]
+    return grid_sweep(cfg, settings, cfg.seeds, cfg.vary_matrix)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .experiments import MLPSweep, grid_sweep
+from .experiments import MLPSweep, grid_sweep, mixing_conditions
 
 DROP_RULES = ("step", "half")
 
@@ -272,27 +272,6 @@ def analyse(w_in: torch.Tensor, w_out: torch.Tensor, m: torch.Tensor) -> Analysi
         write_in_positive=subspace_fraction(write, vectors, positive),
         fit=entry_fit(a, m),
     )
-
-
-def mixing_conditions(sigma: float) -> dict[str, dict]:
-    """The conditions of the mixing chapter's first sweep, in its order (its cell
-    ``conditions = {...}``); the mechanism chapter reads the embedding and Gaussian models
-    from that sweep so that a built book trains them once. A test compares the two."""
-    return {
-        "clean": dict(mixing="clean"),
-        "embedding": dict(mixing="embedding"),
-        "gaussian": dict(mixing="gaussian", sigma=sigma),
-        "gaussian, learned σ": dict(mixing="gaussian", sigma=sigma, learn_sigma=True),
-        "symmetric": dict(mixing="symmetric", sigma=sigma),
-        "symmetric, learned σ": dict(mixing="symmetric", sigma=sigma, learn_sigma=True),
-    }
-
-
-def mixing_conditions_sweep(cfg) -> MLPSweep:
-    """The mixing chapter's condition sweep for chapter configuration ``cfg`` (which needs
-    ``p``, ``sigma``, ``seeds``, ``vary_matrix`` and the sizes and training settings)."""
-    settings = [dict(p=cfg.p, **c) for c in mixing_conditions(cfg.sigma).values()]
-    return grid_sweep(cfg, settings, cfg.seeds, cfg.vary_matrix)
 
 
 def optimum_sweep(cfg) -> MLPSweep:

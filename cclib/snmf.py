@@ -43,7 +43,7 @@ import torch
 
 from . import mechanism
 from .evaluation import Estimate, strata_losses
-from .experiments import MLPSweep, grid_sweep
+from .experiments import MLPSweep, grid_sweep, mixing_conditions_sweep
 from .models import MLP
 from .seeding import Stream, make_generator
 from .tasks import ReluMixingTask
@@ -310,7 +310,7 @@ def fixed_sigma_sweep(cfg) -> tuple[MLPSweep, np.ndarray, str]:
         return sigma_sweep(cfg), sigma_rows(cfg, cfg.mixing)[index], "sigma sweep"
     if np.isclose(cfg.sigma, mixing_sigma, rtol=0, atol=1e-12):
         rows = mechanism.condition_rows(cfg.mixing, cfg.seeds, cfg.sigma)
-        sweep = mechanism.mixing_conditions_sweep(cfg)
+        sweep = mixing_conditions_sweep(cfg)
         return sweep, np.arange(rows.start, rows.stop), "conditions sweep"
     setting = dict(p=cfg.p, mixing=cfg.mixing, sigma=cfg.sigma)
     own = grid_sweep(cfg, [setting], cfg.seeds, cfg.vary_matrix)

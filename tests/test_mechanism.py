@@ -173,7 +173,7 @@ def test_analyse_and_claims_on_a_hand_built_model():
 def mixing_chapter_sweep(profile: str):
     """The mixing chapter's condition sweep, built by executing the chapter's own code."""
     source = jupytext.read("book/mixing.py")
-    cell = next(c.source for c in source.cells if "conditions = {" in c.source)
+    cell = next(c.source for c in source.cells if "left = " in c.source)
     code = cell.split("left_result")[0]
     namespace = {"cfg": get_spec("mixing").resolve(profile), "experiments": experiments}
     exec(code, namespace)  # noqa: S102
@@ -184,7 +184,9 @@ def mixing_chapter_sweep(profile: str):
 def test_chapter_reuses_the_mixing_sweep(profile, root):
     os.chdir(root)
     cfg = get_spec("mechanism").resolve(profile)
-    assert mech.mixing_conditions_sweep(cfg).config() == mixing_chapter_sweep(profile).config()
+    assert (
+        experiments.mixing_conditions_sweep(cfg).config() == mixing_chapter_sweep(profile).config()
+    )
 
 
 def test_chapter_smoke_run(cli, tmp_path):
