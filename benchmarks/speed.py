@@ -32,14 +32,15 @@ from pathlib import Path
 
 import torch
 
-from cclib.experiments import CCInstance, MLPSweep, build_mlp_task
-from cclib.models import MLP, UniversalAND
-from cclib.optim import InstanceAdamW, ParamGroup, cosine_schedule
-from cclib.sampling import sparse_uniform_entries
-from cclib.seeding import Stream, make_generator
-from cclib.sparse_training import SparseStep
-from cclib.tasks import UniversalANDTask, case_weights, pair_indices
-from cclib.training import TrainConfig
+from cclib.compressed.experiments import CCInstance, MLPSweep, build_mlp_task
+from cclib.compressed.models import MLP
+from cclib.compressed.sparse_training import SparseStep
+from cclib.engine.optim import InstanceAdamW, ParamGroup, cosine_schedule
+from cclib.engine.sampling import sparse_uniform_entries
+from cclib.engine.seeding import Stream, make_generator
+from cclib.engine.training import TrainConfig
+from cclib.universal_and.models import UniversalAND
+from cclib.universal_and.tasks import UniversalANDTask, case_weights, pair_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 

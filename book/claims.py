@@ -16,8 +16,8 @@ from pathlib import Path
 from IPython.display import Markdown
 
 import cclib
-from cclib.claims import ClaimsTable, load_claims, summary
-from cclib.runner import project_root, read_manifest
+from cclib.book.claims import ClaimsTable, load_claims, summary
+from cclib.book.runner import project_root, read_manifest
 
 cfg = cclib.configure("claims", globals())
 claims_dir = Path(os.environ.get("CCBOOK_CLAIMS_DIR") or project_root() / "_build" / "executed")

@@ -42,10 +42,11 @@ import numpy as np
 import torch
 
 import cclib
-from cclib import baselines, equivalence, evaluation, experiments, mixing, plotting, report
-from cclib.cache import Cache
-from cclib.sampling import sparse_uniform
-from cclib.seeding import Stream, make_generator
+from cclib.book import plotting, report
+from cclib.compressed import baselines, equivalence, evaluation, experiments, mixing
+from cclib.engine.cache import Cache
+from cclib.engine.sampling import sparse_uniform
+from cclib.engine.seeding import Stream, make_generator
 
 cfg = cclib.configure("equivalence", globals())
 claims = cclib.ClaimRecorder("equivalence", cfg.profile)
@@ -179,10 +180,10 @@ report.number("gap_wrong_sign", gap_wrong_sign)
 # {glue:text}`gap32:.1e`, while the opposite sign, $-M$, misses by
 # {glue:text}`gap_wrong_sign:.2f`: the derivation fixes the sign, not just the magnitude.
 #
-# Now the library. An `embedding` instance of `cclib.experiments` with `mixing_seed` equal to
-# the residual model's embedding seed regenerates $W_E$ from that seed and builds its $M$; the
-# residual model reports its own via `equivalent_mixing()`. Both must equal our float64 $M$
-# to float32 precision (we allow $10^{-5}$), with the same sign.
+# Now the library. An `embedding` instance of `cclib.compressed.experiments` with `mixing_seed`
+# equal to the residual model's embedding seed regenerates $W_E$ from that seed and builds its $M$;
+# the residual model reports its own via `equivalent_mixing()`. Both must equal our float64 $M$ to
+# float32 precision (we allow $10^{-5}$), with the same sign.
 
 # %%
 mapped_sweep = dataclasses.replace(
@@ -431,13 +432,12 @@ boosted_result = experiments.run_mlp_sweep(
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
 print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
 
-# %% [markdown]
-# We evaluate each trained model at the training $p$ with the stratified estimator of
-# `cclib.evaluation`, the residual model on its own labels $\mathrm{ReLU}(x) + x$ and the MLP
-# on $\mathrm{ReLU}(x) + Mx$, on the same inputs. **Criterion:** the two procedures match if
-# the difference of their mean losses over seeds is within `z` standard errors, where the
-# standard error comes from the spread over seeds of each procedure (Welch). We also report
-# the naive loss of these labels (the closed form of {ref}`naive-baseline`).
+# %% [markdown] We evaluate each trained model at the training $p$ with the stratified estimator of
+# `cclib.compressed.evaluation`, the residual model on its own labels $\mathrm{ReLU}(x) + x$ and the
+# MLP on $\mathrm{ReLU}(x) + Mx$, on the same inputs. **Criterion:** the two procedures match if the
+# difference of their mean losses over seeds is within `z` standard errors, where the standard error
+# comes from the spread over seeds of each procedure (Welch). We also report the naive loss of these
+# labels (the closed form of {ref}`naive-baseline`).
 
 # %%
 residual_loss = evaluation.loss_per_feature(

@@ -35,10 +35,11 @@ z = None  # standard errors by which a measure must clear its threshold
 import numpy as np
 
 import cclib
-from cclib import experiments, plotting, report
-from cclib import mechanism as mech
-from cclib.cache import Cache
-from cclib.models import MLP
+from cclib.book import plotting, report
+from cclib.compressed import experiments
+from cclib.compressed import mechanism as mech
+from cclib.compressed.models import MLP
+from cclib.engine.cache import Cache
 
 cfg = cclib.configure("mechanism", globals())
 claims = cclib.ClaimRecorder("mechanism", cfg.profile)
@@ -168,9 +169,9 @@ drop = emb.measures.top_subspace.mean()
 positive_count = emb.measures.top_subspace_positive.mean()
 nearer_d = abs(drop - cfg.n_neurons) <= abs(drop - positive_count)
 report.text("drop_nearer", "the number of neurons" if nearer_d else "the positive count")
-mech.glue_measures("embedding", emb.measures)
-mech.glue_measures("gaussian", conditions["gaussian"].measures)
-mech.glue_measures("gaussian_opt", conditions["gaussian_opt"].measures)
+report.means("embedding", mech.measure_means(emb.measures))
+report.means("gaussian", mech.measure_means(conditions["gaussian"].measures))
+report.means("gaussian_opt", mech.measure_means(conditions["gaussian_opt"].measures))
 
 # %% [markdown]
 # ## Which directions survive the map
@@ -322,7 +323,7 @@ report.number("z_value", cfg.z)
 # which is 0 when all entries have the same magnitude and 1 when one entry carries
 # everything, and does not change when $W$ is scaled, so trained and hand-coded weights of
 # different norms compare directly (the semi-NMF chapter applies the same function,
-# `cclib.mechanism.weight_sparsity`). For a large matrix of i.i.d. Gaussian entries
+# `cclib.compressed.mechanism.weight_sparsity`). For a large matrix of i.i.d. Gaussian entries
 # $\lVert W\rVert_1/\lVert W\rVert_2 \to \sqrt{N}\sqrt{2/\pi}$, which gives
 # {glue:text}`gaussian_reference:.3f`; the uniform initialisation scores
 # {glue:text}`init_sparsity:.3f`. A matrix is *sparse* here when it beats the dense

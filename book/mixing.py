@@ -41,9 +41,10 @@ z = None  # standard errors by which a margin must clear the tolerance
 import numpy as np
 
 import cclib
-from cclib import analysis, baselines, evaluation, experiments, plotting, report
-from cclib.cache import Cache
-from cclib.models import MLP
+from cclib.book import plotting, report
+from cclib.compressed import analysis, baselines, evaluation, experiments
+from cclib.compressed.models import MLP
+from cclib.engine.cache import Cache
 
 cfg = cclib.configure("mixing", globals())
 claims = cclib.ClaimRecorder("mixing", cfg.profile)
@@ -274,7 +275,7 @@ sweep_err = sweep_loss.stderr.numpy().reshape(sweep_shape).transpose(0, 2, 1)
 # each side; the vertex is the optimum $\sigma^\ast$ and its value the minimal loss. Errors
 # are standard deviations over {glue:text}`bootstrap:.0f` bootstrap resamples of the seeds
 # (each resampled entry also jittered by its evaluation error), so they include the spread
-# over seeds and matrices (`cclib.analysis`). With few seeds this bootstrap is coarse.
+# over seeds and matrices (`cclib.compressed.analysis`). With few seeds this bootstrap is coarse.
 
 # %%
 optima = {

@@ -33,8 +33,9 @@ tolerance = None  # relative distance from the naive loss that still counts as a
 import numpy as np
 
 import cclib
-from cclib import analysis, baselines, evaluation, experiments, plotting, report
-from cclib.cache import Cache
+from cclib.book import plotting, report
+from cclib.compressed import analysis, baselines, evaluation, experiments
+from cclib.engine.cache import Cache
 
 cfg = cclib.configure("naive_baseline", globals())
 claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
@@ -226,7 +227,7 @@ report.figure("fig-naive-curves", fig)
 # ## Does the trained model beat the naive one?
 #
 # We evaluate each trained model at the training $p$ with the stratified estimator of
-# `cclib.evaluation`: conditioned on the number $k$ of active features, inputs are
+# `cclib.compressed.evaluation`: conditioned on the number $k$ of active features, inputs are
 # exactly-$k$ samples, so $L(p) = \sum_k \mathrm{Binom}(k; n, p)\,\mathbb{E}[\ell \mid k]$.
 # The same inputs also run through the naive model, so the difference between the two is
 # measured with a much smaller error than either loss.

@@ -40,9 +40,10 @@ import numpy as np
 import torch
 
 import cclib
-from cclib import analysis, baselines, evaluation, experiments, plotting, regimes, report
-from cclib.cache import Cache
-from cclib.training import nonempty_horizon
+from cclib.book import plotting, report
+from cclib.compressed import analysis, baselines, evaluation, experiments, regimes
+from cclib.engine.cache import Cache
+from cclib.engine.training import nonempty_horizon
 
 cfg = cclib.configure("regimes", globals())
 claims = cclib.ClaimRecorder("regimes", cfg.profile)
@@ -99,7 +100,7 @@ report.number("nonempty_ratio_dense", sparsest / 10_000)
 
 # %% [markdown]
 # We evaluate each model once per number $k$ of active features and weight the strata
-# binomially (`cclib.evaluation`), which gives its loss per feature on a log grid of
+# binomially (`cclib.compressed.evaluation`), which gives its loss per feature on a log grid of
 # {glue:text}`p_points:.0f` evaluation probabilities from $10^{-3}$ to $1$ from one set of
 # samples shared by all models.
 
@@ -500,12 +501,12 @@ report.figure("fig-regimes-offset", fig)
 # dense inputs both do, by about the same amount.
 # ```
 #
-# **Does the offset explain the trained model?** At $p = 1$ (training and evaluation) we
-# compare the hand-coded loss (exact) with each clean-trained seed's loss, and also read the
-# trained model's own offset: the mean of $W_\text{out}[i, j]\,W_\text{in}[j, r_j]$ over the
-# features $i$ that no neuron represents alone and the neurons $j$ that represent one feature
-# $r_j$ alone (`cclib.regimes.effective_offset`). The claim holds when the hand-coded model
-# is at most `tolerance` worse than the trained one (the paper: it matches or beats it).
+# **Does the offset explain the trained model?** At $p = 1$ (training and evaluation) we compare the
+# hand-coded loss (exact) with each clean-trained seed's loss, and also read the trained model's own
+# offset: the mean of $W_\text{out}[i, j]\,W_\text{in}[j, r_j]$ over the features $i$ that no neuron
+# represents alone and the neurons $j$ that represent one feature $r_j$ alone
+# (`cclib.compressed.regimes.effective_offset`). The claim holds when the hand-coded model is at
+# most `tolerance` worse than the trained one (the paper: it matches or beats it).
 
 # %%
 dense_j = clean_ps.index(1.0)

@@ -40,9 +40,10 @@ z = None  # standard errors by which a difference must clear zero
 import numpy as np
 
 import cclib
-from cclib import analysis, baselines, evaluation, experiments, plotting, report, snmf
-from cclib import mechanism as mech
-from cclib.cache import Cache
+from cclib.book import plotting, report, specs
+from cclib.compressed import analysis, baselines, evaluation, experiments, snmf
+from cclib.compressed import mechanism as mech
+from cclib.engine.cache import Cache
 
 cfg = cclib.configure("semi_nmf", globals())
 claims = cclib.ClaimRecorder("semi_nmf", cfg.profile)
@@ -99,7 +100,7 @@ KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 # ## Semi-NMF
 #
 # Semi-NMF {cite}`ding2010convex` factorises a real matrix $X \approx FG^\top$ with only
-# $G \ge 0$. We implement two algorithms (`cclib.snmf`), each alternating an exact
+# $G \ge 0$. We implement two algorithms (`cclib.compressed.snmf`), each alternating an exact
 # least-squares $F = XG(G^\top G)^{-1}$ with an update of $G$:
 #
 # - **multiplicative** {cite}`ding2010convex`: with $A^\pm = (|A| \pm A)/2$,
@@ -127,11 +128,12 @@ KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 # iterations on the {glue:text}`claim_kind` matrices with $\sigma =$
 # {glue:text}`sigma_claim:.3g` of the trained models below, and its model is evaluated like
 # the trained ones: the sparse limit as $n$ times the one-active-feature stratum of
-# `cclib.evaluation`, and Bernoulli inputs at $p =$ {glue:text}`p_eval:.3g`, where several
-# features are often active at once.
+# `cclib.compressed.evaluation`, and Bernoulli inputs at $p =$ {glue:text}`p_eval:.3g`, where
+# several features are often active at once.
 
 # %%
-fixed, fixed_rows, fixed_source = snmf.fixed_sigma_sweep(cfg)
+mixing_sigma = specs.profile_value("mixing", "sigma", cfg.profile)  # mixing chapter's sigma
+fixed, fixed_rows, fixed_source = snmf.fixed_sigma_sweep(cfg, mixing_sigma)
 fixed_result = experiments.run_mlp_sweep(fixed, Cache(), description="semi_nmf: fixed sigma")
 fixed_task_all = experiments.trained_task(fixed, fixed_result)
 trained, task = snmf.select(experiments.load_mlp(fixed_result), fixed_task_all, fixed_rows)

@@ -5,8 +5,8 @@ parameters, and record what they claim with ``cclib.ClaimRecorder``. Importing t
 package stays cheap: it imports neither torch nor any Jupyter machinery.
 """
 
-from .claims import Claim, ClaimRecorder
-from .params import ParameterError, configure
+from .book.claims import Claim, ClaimRecorder
+from .book.params import ParameterError, configure
 
 __version__ = "0.1.0"
 

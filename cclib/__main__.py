@@ -1,7 +1,7 @@
-"""``python -m cclib``: see :mod:`cclib.cli`."""
+"""``python -m cclib``: see :mod:`cclib.book.cli`."""
 
 import sys
 
-from .cli import main
+from .book.cli import main
 
 sys.exit(main())
