@@ -222,13 +222,14 @@ def conditional_inputs(
     ``st`` and the other ``s - |st|`` ones chosen uniformly among the other ``m - k`` inputs."""
     n_groups, k = groups.shape
     check_group_setting(m, s, k)
-    pattern = states(k)
-    out = torch.empty(n_groups, len(pattern), batch, m)
-    columns = groups[:, None, :].expand(n_groups, batch, k)
+    device = generator.device
+    pattern = states(k).to(device)
+    out = torch.empty(n_groups, len(pattern), batch, m, device=device)
+    columns = groups.to(device)[:, None, :].expand(n_groups, batch, k)
     for index, state in enumerate(pattern):
-        scores = torch.rand(n_groups, batch, m, generator=generator)
+        scores = torch.rand(n_groups, batch, m, generator=generator, device=device)
         scores.scatter_(2, columns, 2.0)  # the group's inputs are never among the others
-        v = torch.zeros(n_groups, batch, m)
+        v = torch.zeros(n_groups, batch, m, device=device)
         others = s - int(state.sum())
         if others > 0:
             v.scatter_(2, scores.topk(others, dim=2, largest=False).indices, 1.0)
@@ -237,7 +238,14 @@ def conditional_inputs(
     return out
 
 
-def _chunks(total: int, size: int):
+#: Numbers held at once by the sampled activations of one chunk of groups (bounds memory).
+CHUNK_NUMBERS = 1 << 24
+
+
+def _chunks(total: int, states_: int, samples: int, width: int, size: int | None):
+    """Slices of the groups, each small enough that ``size x S x B x width`` numbers fit in
+    ``CHUNK_NUMBERS`` (``size`` given: that many groups at a time)."""
+    size = size or max(1, CHUNK_NUMBERS // (states_ * samples * width))
     for start in range(0, total, size):
         yield slice(start, min(total, start + size))
 
@@ -274,7 +282,7 @@ def fit_readouts(
     seed: int,
     ridge: float = 0.0,
     weighted: bool = True,
-    chunk: int = 8,
+    chunk: int | None = None,
 ) -> ReadoutFit:
     """The readouts that minimise each group's case-weighted MSE on the frozen compute
     layers ``w (K, d, m)``, ``b (K, d)``: per instance and group, the weighted least-squares
@@ -282,35 +290,36 @@ def fit_readouts(
     ``a`` the activations plus a 1 (the bias), ``pi`` from ``state_weights`` and the
     expectations over ``samples`` conditional inputs per state (seeded by ``seed``).
     ``ridge`` is ``lambda`` relative to the mean diagonal of the neurons' block (the bias
-    is not penalised); 0 leaves the problem unregularised (a tiny ``1e-9`` keeps dead
-    neurons solvable). All gates must have the same number of inputs as ``groups``."""
+    is not penalised; a floor of ``1e-9`` keeps dead neurons solvable). All gates must take
+    as many inputs as ``groups`` has columns. Computes on ``w``'s device in float64;
+    returns CPU tensors."""
     k = groups.shape[1]
     if any(gate_inputs(g) != k for g in gates):
         raise ValueError(f"gates {list(gates)} do not all take {k} inputs")
     n_inst, d, m = w.shape
-    pi = state_weights(m, s, k, weighted)
-    targets = torch.tensor([GATES[g] for g in gates]).T  # (S, F)
-    generator = make_generator(seed, Stream.EVAL, part=k)
+    device = w.device
+    pi = state_weights(m, s, k, weighted).to(device, torch.float64)
+    targets = torch.tensor([GATES[g] for g in gates], dtype=torch.float64, device=device).T
+    penalty = torch.ones(d + 1, dtype=torch.float64, device=device)
+    penalty[d] = 0.0
+    generator = make_generator(seed, Stream.EVAL, device, part=k)
     r = torch.zeros(n_inst, len(groups), len(gates), d)
     c = torch.zeros(n_inst, len(groups), len(gates))
     state_means = torch.zeros(n_inst, len(groups), len(pi), d)
-    for part in _chunks(len(groups), chunk):
+    for part in _chunks(len(groups), len(pi), samples, m + d, chunk):
         v = conditional_inputs(m, s, groups[part], samples, generator)  # (g, S, B, m)
         for inst in range(n_inst):
             a = _activations(w[inst], b[inst], v).double()  # (g, S, B, d + 1)
             means = a.mean(2)  # (g, S, d + 1)
-            scaled = a * (pi.double() / samples).sqrt()[None, :, None, None]
-            flat = scaled.flatten(1, 2)  # (g, S B, d + 1)
+            flat = (a * (pi / samples).sqrt()[None, :, None, None]).flatten(1, 2)
             gram = flat.transpose(1, 2) @ flat  # (g, d + 1, d + 1)
-            rhs = torch.einsum("s,sf,gsi->gif", pi.double(), targets.double(), means)
+            rhs = torch.einsum("s,sf,gsi->gif", pi, targets, means)
             scale = gram[:, :d, :d].diagonal(dim1=1, dim2=2).mean(1).clamp(min=1e-12)
-            penalty = torch.ones(d + 1, dtype=gram.dtype)
-            penalty[d] = 0.0
             gram = gram + (max(ridge, 1e-9) * scale)[:, None, None] * torch.diag(penalty)
             solution = torch.linalg.solve(gram, rhs)  # (g, d + 1, F)
-            r[inst, part] = solution[:, :d].transpose(1, 2).float()
-            c[inst, part] = solution[:, d].float()
-            state_means[inst, part] = means[..., :d].float()
+            r[inst, part] = solution[:, :d].transpose(1, 2).float().cpu()
+            c[inst, part] = solution[:, d].float().cpu()
+            state_means[inst, part] = means[..., :d].float().cpu()
     return ReadoutFit(tuple(gates), r, c, state_means)
 
 
@@ -318,7 +327,8 @@ def fit_readouts(
 class ReadoutErrors:
     """Errors of readouts on fresh conditional samples: ``loss (K, G, F)``, the case-weighted
     MSE (the training loss of that output), and ``accuracy (K, G, F)``, the state-weighted
-    share of outputs on the right side of 0.5."""
+    share of outputs on the right side of 0.5 (for a pair: the mean of the three cases'
+    accuracies, as ``cclib.universal_and.evaluation.and_accuracy``)."""
 
     loss: torch.Tensor
     accuracy: torch.Tensor
@@ -335,26 +345,28 @@ def readout_errors(
     samples: int,
     seed: int,
     weighted: bool = True,
-    chunk: int = 8,
+    chunk: int | None = None,
 ) -> ReadoutErrors:
     """Evaluate readouts ``r (K, G, F, d)``, ``c (K, G, F)`` of the compute layers ``w, b``
     on ``samples`` fresh conditional inputs per state (stream ``seed``, not the fit's)."""
     n_inst, d, m = w.shape
     k = groups.shape[1]
-    pi = state_weights(m, s, k, weighted)
-    targets = torch.tensor([GATES[g] for g in gates]).T  # (S, F)
-    generator = make_generator(seed, Stream.EVAL, part=100 + k)
+    device = w.device
+    pi = state_weights(m, s, k, weighted).to(device)
+    targets = torch.tensor([GATES[g] for g in gates], device=device).T  # (S, F)
+    generator = make_generator(seed, Stream.EVAL, device, part=100 + k)
     loss = torch.zeros(n_inst, len(groups), len(gates))
     accuracy = torch.zeros_like(loss)
-    for part in _chunks(len(groups), chunk):
+    for part in _chunks(len(groups), len(pi), samples, m + d, chunk):
         v = conditional_inputs(m, s, groups[part], samples, generator)
         for inst in range(n_inst):
             a = _activations(w[inst], b[inst], v)[..., :d]  # (g, S, B, d)
-            y = torch.einsum("gsbi,gfi->gsbf", a, r[inst, part]) + c[inst, part][:, None, None]
+            weights, bias = r[inst, part].to(device), c[inst, part].to(device)
+            y = torch.einsum("gsbi,gfi->gsbf", a, weights) + bias[:, None, None]
             error = (y - targets[None, :, None, :]).square().mean(2)  # (g, S, F)
             right = ((y > 0.5).float() == targets[None, :, None, :]).float().mean(2)
-            loss[inst, part] = torch.einsum("s,gsf->gf", pi, error)
-            accuracy[inst, part] = torch.einsum("s,gsf->gf", pi / pi.sum(), right)
+            loss[inst, part] = torch.einsum("s,gsf->gf", pi, error).cpu()
+            accuracy[inst, part] = torch.einsum("s,gsf->gf", pi / pi.sum(), right).cpu()
     return ReadoutErrors(loss, accuracy)
 
 
