@@ -432,7 +432,7 @@ boosted_result = experiments.run_mlp_sweep(
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
 print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
 
-# %% [markdown] We evaluate each trained model at the training $p$ with the stratified estimator of
+# %% [markdown]
 # `cclib.compressed.evaluation`, the residual model on its own labels $\mathrm{ReLU}(x) + x$ and the
 # MLP on $\mathrm{ReLU}(x) + Mx$, on the same inputs. **Criterion:** the two procedures match if the
 # difference of their mean losses over seeds is within `z` standard errors, where the standard error
