@@ -2,7 +2,10 @@
 
 - ``run CHAPTER [--profile P] [-p NAME VALUE ...] [--output PATH]``: execute one chapter
   with papermill into its own output (default ``_build/runs/CHAPTER/<profile>[__...].ipynb``).
-- ``build [--profile P]``: execute every chapter and build the book (warnings are errors).
+- ``build [--profile P] [--jobs N]``: execute every chapter (N at once) and build the book
+  (warnings are errors).
+- ``run`` and ``build`` take ``--executor inprocess | local:N | tcp://host:port``: where
+  sweeps train (``cclib.engine.executor``; default ``$CCBOOK_EXECUTOR``, else in-process).
 - ``params CHAPTER``: the chapter's parameters with each profile's value and help.
 - ``sync [CHAPTER ...]``: re-pair ``book/<name>.py`` with its ``.ipynb`` (jupytext --sync)
   and give the notebook the kernel metadata papermill needs.
@@ -43,6 +46,24 @@ def _error(message: str, code: int) -> int:
     return code
 
 
+EXECUTOR_HELP = (
+    "where sweeps train: inprocess (default), local:N (a Dask LocalCluster of N workers) or "
+    "a Dask scheduler address such as tcp://host:8786 (default: $CCBOOK_EXECUTOR)"
+)
+
+
+def _apply_executor(option: str | None) -> str:
+    """Make ``--executor`` (if given) the setting every chapter of this command sees
+    (``$CCBOOK_EXECUTOR``); a malformed one is a usage error. Returns the setting."""
+    from ..engine import executor
+
+    if option is not None:
+        setting = executor.parse_executor(option, "--executor")
+        os.environ[executor.ENV] = str(setting)
+        os.environ.pop(executor.LABEL_ENV, None)
+    return str(executor.executor_setting())
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m cclib", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -65,6 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="override one parameter (repeatable)",
     )
     run.add_argument("--output", default=None, help="executed notebook path (.ipynb)")
+    run.add_argument("--executor", default=None, help=EXECUTOR_HELP)
     run.add_argument("--root", default=None, help=argparse.SUPPRESS)
 
     build = sub.add_parser("build", help="execute every chapter and build the book")
@@ -77,6 +99,13 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--build-dir", default=None, help="build directory (default: ROOT/_build)")
     build.add_argument(
         "--no-html", action="store_true", help="only execute the chapters, do not run jupyter-book"
+    )
+    build.add_argument("--executor", default=None, help=EXECUTOR_HELP)
+    build.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="chapters executed at once, each in its own kernel (default 1)",
     )
 
     params = sub.add_parser("params", help="list a chapter's parameters")
@@ -107,14 +136,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     chapter = runner.chapter_name(args.chapter, root)
     spec = get_spec(chapter)
     overrides = spec.parse_cli([tuple(p) for p in args.params])
+    executor = _apply_executor(args.executor)
     plan = runner.plan_run(chapter, args.profile, overrides, args.output, root)
+    where = "" if executor == "inprocess" else f", executor {executor}"
     print(
-        f"running {plan.chapter} (profile {plan.cfg.profile}) -> {plan.output}",
+        f"running {plan.chapter} (profile {plan.cfg.profile}{where}) -> {plan.output}",
         file=sys.stderr,
         flush=True,
     )
     try:
-        out = runner.execute(plan, progress=plan.chapter)
+        with runner.executor_session(log=False) as env:
+            out = runner.execute(plan, extra_env=env, progress=plan.chapter)
     except runner.ChapterInterrupted as exc:
         return _error(str(exc), EXIT_INTERRUPTED)
     except runner.ChapterExecutionError as exc:
@@ -128,8 +160,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     root = Path(args.root).resolve() if args.root else None
     build_dir = Path(args.build_dir).resolve() if args.build_dir else None
+    if args.jobs < 1:
+        return _error(f"option '--jobs': must be >= 1, got {args.jobs}", EXIT_USAGE)
+    _apply_executor(args.executor)
     try:
-        index = runner.build(args.profile, root=root, build_dir=build_dir, html=not args.no_html)
+        index = runner.build(
+            args.profile, root=root, build_dir=build_dir, html=not args.no_html, jobs=args.jobs
+        )
     except runner.ChapterInterrupted as exc:
         return _error(str(exc), EXIT_INTERRUPTED)
     except (runner.ChapterExecutionError, runner.BookBuildError) as exc:

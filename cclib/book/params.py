@@ -442,10 +442,12 @@ def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
     cfg = spec.resolve(namespace.get("profile"), **overrides)
     from ..engine.cache import check_cache_dir
     from ..engine.device import check_device
+    from ..engine.executor import check_executor, executor_label
 
     device = check_device()
     check_cache_dir()
-    print(f"profile: {cfg.profile} (device: {device})")
+    check_executor()
+    print(f"profile: {cfg.profile} (device: {device}, executor: {executor_label()})")
     return cfg
 
 

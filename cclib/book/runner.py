@@ -44,6 +44,7 @@ KNOWN_ERRORS = frozenset(
         "SettingError",
         "DeviceError",
         "CacheDirError",
+        "ExecutorError",
         "TrainingDiverged",
         "SweepDiverged",
         "KeyboardInterrupt",
@@ -232,13 +233,16 @@ def plan_run(
 
 
 def check_environment(root: Path) -> None:
-    """The device (``CCBOOK_DEVICE``) exists and the cache folder (``CCBOOK_CACHE``, else
-    ``ROOT/.cache``, as the kernel will see it) is writable; else a ``ParameterError``."""
+    """The device (``CCBOOK_DEVICE``) exists, the cache folder (``CCBOOK_CACHE``, else
+    ``ROOT/.cache``, as the kernel will see it) is writable and the executor
+    (``CCBOOK_EXECUTOR``) is well-formed and its scheduler answers; else a ``SettingError``."""
     from ..engine.cache import check_cache_dir, default_cache_dir
     from ..engine.device import check_device
+    from ..engine.executor import check_executor
 
     check_device()
     check_cache_dir(default_cache_dir(root))
+    check_executor()
 
 
 def kernel_stderr_log(socket_dir: Path) -> Path:
@@ -255,8 +259,13 @@ def _kernel_stderr_tail(socket_dir: Path, lines: int = 5) -> str:
     return f"; kernel stderr: {tail}" if tail else ""
 
 
-def ipc_kernel_manager(socket_dir: Path) -> type:
-    """A kernel manager whose kernels talk over local IPC sockets in ``socket_dir``.
+_RUNNING_MANAGERS: list = []  # kernel managers of this process (for Ctrl-C in a parallel build)
+
+
+def ipc_kernel_manager(socket_dir: Path, env: Mapping[str, str] | None = None) -> type:
+    """A kernel manager whose kernels talk over local IPC sockets in ``socket_dir`` and get
+    ``env`` on top of this process's environment (so chapters executing at once in threads
+    each get their own claims file without touching ``os.environ``).
 
     Over TCP without CurveZMQ keys ipykernel warns that its traffic is unencrypted (the
     warning every chapter run used to print). IPC sockets are files in a private folder
@@ -270,6 +279,7 @@ def ipc_kernel_manager(socket_dir: Path) -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             IPCKernelManager.started.append(self)
+            _RUNNING_MANAGERS.append(self)
 
         @default("transport")
         def _default_transport(self) -> str:
@@ -280,6 +290,7 @@ def ipc_kernel_manager(socket_dir: Path) -> type:
             return str(socket_dir / "kernel")
 
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["env"] = {**kw.get("env", os.environ), **(env or {})}
             with open(kernel_stderr_log(socket_dir), "ab") as log:  # the child keeps its copy
                 kw.setdefault("stderr", log)
                 await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -360,20 +371,6 @@ def read_chapter(source: Path):
     return nb
 
 
-@contextmanager
-def _environ(extra: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in extra}
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def _unlink(path: Path) -> None:
     try:
         path.unlink()
@@ -416,9 +413,9 @@ def execute(
         **(extra_env or {}),
     }
     socket_dir = Path(tempfile.mkdtemp(prefix="ccbook-kernel-"))  # short: socket paths < 108
-    manager_class = ipc_kernel_manager(socket_dir)
+    manager_class = ipc_kernel_manager(socket_dir, env)
     try:
-        with _environ(env), _interrupt_forwarded(manager_class.started) as interrupt:
+        with _interrupt_forwarded(manager_class.started) as interrupt:
             papermill.execute_notebook(
                 nb,
                 str(partial),
@@ -504,7 +501,9 @@ def run_chapter(
     root: Path | None = None,
 ) -> Path:
     """Validate, then execute one chapter (see :func:`plan_run`, :func:`execute`)."""
-    return execute(plan_run(chapter, profile, overrides, output, root))
+    plan = plan_run(chapter, profile, overrides, output, root)
+    with executor_session(log=False) as env:
+        return execute(plan, extra_env=env)
 
 
 # --------------------------------------------------------------------------- build
@@ -569,17 +568,133 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+READS_SWEEPS_OF: dict[str, tuple[str, ...]] = {
+    "mechanism": ("mixing",),
+    "semi_nmf": ("mixing",),
+}
+"""Chapters that load sweeps another chapter trains (the mixing chapter's condition sweep).
+Running them at once is safe (the cache's compute lock makes the second wait for the
+first's entry, never train it twice), but ``build --jobs`` starts them after that chapter
+so that no job slot sits waiting on a lock."""
+
+
+@contextmanager
+def executor_session(log: bool = True) -> Iterator[dict[str, str]]:
+    """The environment that gives chapter kernels the executor of ``$CCBOOK_EXECUTOR``:
+    for ``local:N`` one Dask ``LocalCluster`` is started here for every chapter of the run
+    (its address handed to the kernels, ``local:N`` their label) and closed afterwards."""
+    from ..engine import executor
+
+    setting = executor.executor_setting()
+    if setting.kind != "local":
+        yield {executor.ENV: str(setting)}
+        return
+    start = time.perf_counter()
+    cluster = executor.start_local_cluster(setting.workers)
+    try:
+        if log:
+            _log(
+                f"executor {setting}: Dask LocalCluster at {cluster.scheduler_address} "
+                f"({time.perf_counter() - start:.1f} s to start)"
+            )
+        yield {executor.ENV: cluster.scheduler_address, executor.LABEL_ENV: str(setting)}
+    finally:
+        cluster.close()
+
+
+def _execution_order(chapters: list[str]) -> list[str]:
+    """Chapters that others read first, then the rest in book order (Claims stays last)."""
+    needed = {dep for deps in READS_SWEEPS_OF.values() for dep in deps}
+    return sorted(chapters, key=lambda c: (c == CLAIMS_CHAPTER, c not in needed))
+
+
+def _execute_parallel(
+    plans: list[RunPlan], env: Mapping[str, str], jobs: int, profile: str
+) -> None:
+    """Execute ``plans`` with up to ``jobs`` chapters at once, each in its own kernel and
+    output path. A chapter starts once the chapters it reads (``READS_SWEEPS_OF``) are
+    done; the Claims page starts last. The first failure stops new starts; the running
+    chapters finish, then that failure is raised. Ctrl-C interrupts every running kernel."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    names = [p.chapter for p in plans]
+    by_name = {p.chapter: p for p in plans}
+    index = {name: i for i, name in enumerate(names, 1)}
+    pending = _execution_order(names)
+    done: set[str] = set()
+    running: dict = {}
+    failure: BaseException | None = None
+
+    def ready(name: str) -> bool:
+        if name == CLAIMS_CHAPTER:
+            return len(done) == len(names) - 1
+        return all(d in done or d not in by_name for d in READS_SWEEPS_OF.get(name, ()))
+
+    def timed(plan: RunPlan, label: str) -> float:
+        start = time.perf_counter()
+        execute(plan, extra_env=env, progress=None)
+        return time.perf_counter() - start
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        try:
+            while pending or running:
+                while failure is None and len(running) < jobs:
+                    name = next((n for n in pending if ready(n)), None)
+                    if name is None:
+                        break
+                    pending.remove(name)
+                    label = f"[{index[name]}/{len(names)}] {name}"
+                    running[pool.submit(timed, by_name[name], label)] = (name, label)
+                if not running:
+                    break
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name, label = running.pop(future)
+                    try:
+                        seconds = future.result()
+                    except BaseException as exc:  # noqa: BLE001  (reported after the others)
+                        failure = failure or exc
+                        continue
+                    done.add(name)
+                    _log(f"{label} ({profile}) done in {seconds:.1f} s")
+        except KeyboardInterrupt:
+            _interrupt_running_kernels()
+            wait(running)
+            raise ChapterInterrupted(
+                "interrupted: the running chapters' kernels were stopped; nothing was cached "
+                "half-written, and a re-run resumes from the last checkpoints"
+            ) from None
+    if failure is not None:
+        raise failure
+
+
+def _interrupt_running_kernels() -> None:
+    """SIGINT to the process group of every kernel this process started (as Ctrl-C does)."""
+    for manager in _RUNNING_MANAGERS:
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        if process is None:
+            continue
+        try:
+            os.killpg(os.getpgid(process.pid), signal.SIGINT)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+
 def build(
     profile: str | None = None,
     root: Path | None = None,
     build_dir: Path | None = None,
     html: bool = True,
+    jobs: int = 1,
 ) -> Path:
-    """Execute every chapter, then build the book. Returns the path of ``index.html``
-    (or of the executed directory when ``html`` is False)."""
+    """Execute every chapter (``jobs`` at once, each into its own notebook), then build the
+    book once. Returns the path of ``index.html`` (or of the executed directory when
+    ``html`` is False). The executor (``$CCBOOK_EXECUTOR``) serves every chapter."""
     root = Path(root) if root is not None else project_root()
     build_dir = Path(build_dir).resolve() if build_dir is not None else root / "_build"
     profile = check_profile(profile)
+    if jobs < 1:
+        raise ParameterError(f"option '--jobs': must be >= 1, got {jobs}")
     chapters = notebook_chapters(root)
     plans = []
     executed = build_dir / "executed"
@@ -588,12 +703,15 @@ def build(
     executed.mkdir(parents=True, exist_ok=True)
     manifest = {"profile": profile, "chapters": chapters}
     write_claims_file(executed / MANIFEST, manifest)
-    env = {"CCBOOK_CLAIMS_DIR": str(executed)}
-    for i, plan in enumerate(plans, 1):
-        label = f"[{i}/{len(plans)}] {plan.chapter}"
-        start = time.perf_counter()
-        execute(plan, extra_env=env, progress=label)
-        _log(f"{label} ({profile}) done in {time.perf_counter() - start:.1f} s")
+    with executor_session() as executor_env:
+        env = {"CCBOOK_CLAIMS_DIR": str(executed), **executor_env}
+        if jobs > 1:
+            _execute_parallel(plans, env, jobs, profile)
+        for i, plan in enumerate(plans if jobs == 1 else [], 1):
+            label = f"[{i}/{len(plans)}] {plan.chapter}"
+            start = time.perf_counter()
+            execute(plan, extra_env=env, progress=label)
+            _log(f"{label} ({profile}) done in {time.perf_counter() - start:.1f} s")
     if not html:
         return executed
     stage = build_dir / "stage"

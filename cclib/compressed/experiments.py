@@ -3,12 +3,16 @@
 A chapter describes a sweep as a frozen dataclass (one entry per model instance plus the
 shared sizes and ``TrainConfig``); ``run_*`` trains every instance in one batched run,
 or loads the result from the cache when the same configuration was trained before.
-Interrupted runs resume from their last checkpoint.
+Interrupted runs resume from their last checkpoint. On a Dask cluster
+(``cclib.engine.executor``, ``$CCBOOK_EXECUTOR``) the sweep trains in shards of
+instances, each cached under its own key, and the merged result is cached under the
+sweep's key as well; the key of a sweep is the same either way.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ import torch
 from torch import nn
 
 from ..engine.cache import Cache
+from ..engine.executor import executor_setting, run_sharded
 from ..engine.seeding import Stream, make_generator
 from ..engine.training import TrainConfig, TrainingDiverged, nonempty_horizon, train
 from .mixing import DEFAULT_WIDTH, MIXING_KINDS, clean, gaussian, mixing_matrix, random_embedding
@@ -173,9 +178,60 @@ class SweepResult:
     loss_window: int = 1
 
 
+def _train_shard(
+    build: Callable[[int, int], tuple[nn.Module, nn.Module]],
+    train_config: TrainConfig,
+    seeds: list[int],
+    horizons: list[int],
+    device: torch.device | str | None,
+    description: str,
+    progress: bool,
+    start: int,
+    stop: int,
+    checkpointer,
+) -> dict:
+    """Train instances ``[start, stop)`` of a sweep (all of them in-process) for the whole
+    sweep's number of steps, so the shard's loss rows match the whole run's."""
+    model, task = build(start, stop)
+    try:
+        result = train(
+            model,
+            task,
+            train_config,
+            seeds[start:stop],
+            horizons[start:stop],
+            checkpointer,
+            device=device,
+            progress=progress,
+            description=description,
+            total_steps=max(horizons),
+        )
+    except TrainingDiverged as error:  # name the instance by its index in the whole sweep
+        raise TrainingDiverged(start + error.instance, error.step, error.value) from None
+    return {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
+        "losses": result.losses,
+        "horizons": result.horizons,
+        "loss_window": result.loss_window,
+    }
+
+
+def merge_shards(parts: list[dict]) -> dict:
+    """One sweep payload from its shards' payloads, in instance order: weights and label
+    state along the instance dimension (0), losses along theirs (1)."""
+    return {
+        "model": {k: torch.cat([p["model"][k] for p in parts]) for k in parts[0]["model"]},
+        "task": {k: torch.cat([p["task"][k] for p in parts]) for k in parts[0]["task"]},
+        "losses": torch.cat([p["losses"] for p in parts], dim=1),
+        "horizons": [h for p in parts for h in p["horizons"]],
+        "loss_window": parts[0]["loss_window"],
+    }
+
+
 def _run_cached(
     config: dict,
-    build: Callable[[], tuple[nn.Module, nn.Module]],
+    build: Callable[[int, int], tuple[nn.Module, nn.Module]],
     train_config: TrainConfig,
     seeds: list[int],
     horizons: list[int],
@@ -184,28 +240,21 @@ def _run_cached(
     description: str,
     describe: Callable[[int], str] = lambda k: f"instance {k}",
 ) -> SweepResult:
-    def compute(checkpointer) -> dict:
-        model, task = build()
-        result = train(
-            model,
-            task,
-            train_config,
-            seeds,
-            horizons,
-            checkpointer,
-            device=device,
-            description=description,
-        )
-        return {
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
-            "losses": result.losses,
-            "horizons": result.horizons,
-            "loss_window": result.loss_window,
-        }
-
-    try:  # a diverged run raises inside compute, so nothing is cached
-        payload = compute(None) if cache is None else cache.get_or_compute(config, compute)
+    """Train (or load) a sweep through the executor (``cclib.engine.executor``):
+    in-process one batched run, on a cluster in shards of instances ``build(start, stop)``."""
+    setting = executor_setting()
+    shard = functools.partial(
+        _train_shard,
+        build,
+        train_config,
+        seeds,
+        horizons,
+        device,
+        description,
+        setting.in_process,  # workers' progress bars would interleave in the runner's stderr
+    )
+    try:  # a diverged run raises inside the computation, so nothing is cached
+        payload = run_sharded(config, len(seeds), shard, merge_shards, cache, setting)
     except TrainingDiverged as error:
         raise SweepDiverged(error, description, describe(error.instance)) from error
     return SweepResult(
@@ -231,14 +280,10 @@ def run_mlp_sweep(
     if initial is not None:
         config["initial_checksum"] = _checksum(initial)
 
-    def build() -> tuple[nn.Module, nn.Module]:
-        seeds = [i.seed for i in sweep.instances]
-        model = (
-            MLP.init(seeds, sweep.n, sweep.d)
-            if initial is None
-            else MLP(initial.w_in.detach().cpu().clone(), initial.w_out.detach().cpu().clone())
-        )
-        return model, build_mlp_task(sweep)
+    start_weights = (
+        None if initial is None else (initial.w_in.detach().cpu(), initial.w_out.detach().cpu())
+    )
+    build = functools.partial(_build_mlp_shard, sweep, start_weights)
 
     seeds = [i.seed for i in sweep.instances]
     return _run_cached(
@@ -252,6 +297,20 @@ def run_mlp_sweep(
         description,
         lambda k: sweep.instances[k].setting(),
     )
+
+
+def _build_mlp_shard(
+    sweep: MLPSweep, start_weights: tuple[torch.Tensor, torch.Tensor] | None, start: int, stop: int
+) -> tuple[MLP, ReluMixingTask]:
+    """Model and task of instances ``[start, stop)`` of ``sweep`` (each from its own seeds;
+    ``start_weights``: ``(w_in, w_out)`` of the whole sweep replacing the default init)."""
+    part = dataclasses.replace(sweep, instances=sweep.instances[start:stop])
+    if start_weights is None:
+        model = MLP.init([i.seed for i in part.instances], sweep.n, sweep.d)
+    else:
+        w_in, w_out = start_weights
+        model = MLP(w_in[start:stop].clone(), w_out[start:stop].clone())
+    return model, build_mlp_task(part)
 
 
 def load_mlp(result: SweepResult) -> MLP:
@@ -327,10 +386,9 @@ def run_residual_sweep(
     sweep: ResidualSweep, cache: Cache | None = None, device: torch.device | str | None = None
 ) -> SweepResult:
     """Train (or load) the residual models of ``sweep``."""
-    build = lambda: (init_residual(sweep), residual_task(sweep))  # noqa: E731
     return _run_cached(
         sweep.config(),
-        build,
+        functools.partial(_build_residual_shard, sweep),
         sweep.train,
         list(sweep.seeds),
         sweep.horizons(),
@@ -339,6 +397,16 @@ def run_residual_sweep(
         "residual sweep",
         lambda k: f"seed={sweep.seeds[k]}, embedding_seed={sweep.embedding_seeds[k]}, p={sweep.p}",
     )
+
+
+def _build_residual_shard(
+    sweep: ResidualSweep, start: int, stop: int
+) -> tuple[ResidualCC, ReluMixingTask]:
+    """Model and task of instances ``[start, stop)`` of ``sweep``."""
+    part = dataclasses.replace(
+        sweep, seeds=sweep.seeds[start:stop], embedding_seeds=sweep.embedding_seeds[start:stop]
+    )
+    return init_residual(part), residual_task(part)
 
 
 def load_residual(sweep: ResidualSweep, result: SweepResult) -> ResidualCC:

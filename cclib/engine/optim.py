@@ -44,12 +44,14 @@ class CosineSchedule:
         horizons: Sequence[int],
         device: torch.device | str = "cpu",
         block: int = 4096,
+        steps: int | None = None,
     ):
         self.lr, self.horizons, self.device, self.block = lr, list(horizons), device, block
+        self.steps = max(self.horizons) if steps is None else int(steps)  # rows past: rate 0
         self._start, self._rows = -1, None
 
     def __len__(self) -> int:
-        return max(self.horizons)
+        return self.steps
 
     def __getitem__(self, step: int) -> torch.Tensor:
         start = step - step % self.block

@@ -53,6 +53,9 @@ class TrainingDiverged(RuntimeError):
             "(try a smaller learning rate)"
         )
 
+    def __reduce__(self):  # pickles by its fields (a shard trained on a Dask worker)
+        return (type(self), (self.instance, self.step, self.value))
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -164,11 +167,15 @@ def train(
     progress: bool = True,
     description: str = "training",
     path: str = "auto",
+    total_steps: int | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``task`` in place; instance ``k`` uses ``seeds[k]`` for its data.
 
     ``horizons[k]`` is instance ``k``'s number of steps (default ``config.steps`` for all).
-    ``path`` chooses the step implementation (see the module docstring). Raises
+    ``path`` chooses the step implementation (see the module docstring). ``total_steps``
+    (default ``max(horizons)``, at least that) is how many steps the loop runs: a shard of a
+    sweep passes the whole sweep's, so its loss history has the whole run's rows (an
+    instance past its horizon has learning rate 0 and stops changing). Raises
     ``TrainingDiverged`` when a loss becomes non-finite (checked every few hundred steps
     and at the end, never once per step).
     """
@@ -179,13 +186,15 @@ def train(
     horizons = [config.steps] * instances if horizons is None else [int(h) for h in horizons]
     if len(horizons) != instances or min(horizons) < 1:
         raise ValueError("horizons needs one positive step count per instance")
-    total = max(horizons)
+    total = max(horizons) if total_steps is None else int(total_steps)
+    if total < max(horizons):
+        raise ValueError(f"total_steps {total} is below the longest horizon {max(horizons)}")
     generators = [make_generator(seed, Stream.DATA, device) for seed in seeds]
     groups = [ParamGroup(list(model.parameters()), config.weight_decay)]
     if any(True for _ in task.parameters()):
         groups.append(ParamGroup(list(task.parameters()), 0.0))  # label scale: no decay
     optimiser = InstanceAdamW(
-        groups, CosineSchedule(config.lr, horizons, device), config.betas, config.eps
+        groups, CosineSchedule(config.lr, horizons, device, steps=total), config.betas, config.eps
     )
     window = loss_window(total)
     losses = torch.zeros(math.ceil(total / window), instances, device=device)
