@@ -347,3 +347,52 @@ def seed_band_grid(
             ax.set_ylim(*ylim)
         ax.set(xlabel=xlabel, ylabel=ylabel)
     return axes
+
+
+# --------------------------------------------------------------------------- uand_readout
+# (owner: the uand_readout chapter; paper 004 sections 5.2 and 6.1)
+CLASS_NAMES = ("A", "B1", "B2", "C")
+
+
+def readout_chart(ax, x, y, r, title: str | None = None, scale: float | None = None):
+    """Readout chart (paper 004 section 5.2): every neuron at its weights ``(x, y)`` on the
+    pair's two inputs, coloured by its readout weight ``r`` for that pair on a diverging
+    scale symmetric about 0 (``scale``: its end; default the largest ``|r|``). Returns the
+    scatter (for a colour bar)."""
+    r = _np(r)
+    scale = scale or float(np.abs(r).max())
+    order = np.argsort(np.abs(r))  # the strongest on top
+    points = ax.scatter(
+        _np(x)[order], _np(y)[order], c=r[order], cmap="RdBu_r", vmin=-scale, vmax=scale, s=14
+    )
+    ax.set(xlabel="weight from input $i$", ylabel="weight from input $j$")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return points
+
+
+def readout_charts(axes, charts: Sequence, titles: Sequence[str]):
+    """``readout_chart`` per axis (``charts``: objects with ``x, y, r``), each with its
+    own colour bar labelled as the AND readout weight."""
+    for ax, chart, title in zip(axes, charts, titles, strict=True):
+        points = readout_chart(ax, chart.x, chart.y, chart.r, title)
+        ax.figure.colorbar(points, ax=ax, label="readout weight for AND$(i, j)$", shrink=0.8)
+    return axes
+
+
+def class_prediction_scatter(ax, predicted, learned):
+    """Per-class mean readout weight of every pair, learned against predicted
+    (``(..., 4)`` arrays, classes A, B1, B2, C in ``PALETTE`` order), with the diagonal."""
+    predicted, learned = _np(predicted).reshape(-1, 4), _np(learned).reshape(-1, 4)
+    for index, name in enumerate(CLASS_NAMES):
+        ax.scatter(predicted[:, index], learned[:, index], s=10, alpha=0.6, label=name)
+    finite = np.isfinite(predicted) & np.isfinite(learned)
+    lo = min(predicted[finite].min(), learned[finite].min())
+    hi = max(predicted[finite].max(), learned[finite].max())
+    ax.plot([lo, hi], [lo, hi], color=NAIVE_COLOR, ls="--", lw=1)
+    ax.set(xlabel="predicted weight per neuron", ylabel="trained mean weight per neuron")
+    ax.legend(title="class", fontsize=8)
+    return ax
+
+
+# --------------------------------------------------------------------------- end uand_readout
