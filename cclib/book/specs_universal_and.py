@@ -8,3 +8,177 @@ so ``get_spec`` and ``SPECS`` see both parts.
 from __future__ import annotations
 
 from .specs import register  # noqa: F401  (used by the blocks below)
+
+# --------------------------------------------------------------------------- uand_training
+# (owner: the uand_training chapter; issue 9 part 1)
+#: Samples per evaluation chunk (``cclib.universal_and.evaluation.CHUNK``; a test keeps
+#: them equal, the specs must not import torch).
+UAND_EVAL_CHUNK = 1024
+
+from ..universal_and.grid import parse_grid  # noqa: E402
+from .budget import (  # noqa: E402
+    MAX_STEPS_DEFAULT,
+    Budget,
+    default_max_memory_gb,
+    gb,
+    universal_and_memory,
+)
+from .params import (  # noqa: E402
+    ChapterSpec,
+    Param,
+    Relation,
+    batch_size_param,
+    count_param,
+    float_param,
+    lr_param,
+    positive,
+    seeds_param,
+    steps_param,
+    weight_decay_param,
+)
+
+
+def _grid_check(minimum: int):
+    def check(text: str) -> str | None:
+        try:
+            parse_grid(text, minimum)
+        except ValueError as error:
+            return str(error)
+        return None
+
+    check.description = f"comma-separated increasing integers >= {minimum}"  # type: ignore[attr-defined]
+    return check
+
+
+def grid_param(name: str, values, help: str, minimum: int = 1) -> Param:
+    """A comma-separated grid of integers (``"2,3,5"``), checked before any work."""
+    return Param(name, str, help, values, check=_grid_check(minimum))
+
+
+def uand_training_params() -> tuple[Param, ...]:
+    """The sizes, grid and training settings of the ``uand_training`` sweep (other Part II
+    chapters that reuse its runs take these same ``Param`` objects)."""
+    return (
+        count_param(
+            "m",
+            {"smoke": 8, "quick": 30, "paper": 100},
+            "number of boolean inputs m (outputs: m(m-1)/2 pairs)",
+            minimum=4,
+        ),
+        grid_param(
+            "d_values",
+            {"smoke": "4,8", "quick": "10,30,100", "paper": "20,200,2000,5000,10000"},
+            "neurons d of the sweep, comma-separated and increasing",
+        ),
+        grid_param(
+            "s_values",
+            {"smoke": "2,3", "quick": "2,3,5,10", "paper": "2,3,5,10,20"},
+            "active inputs s of the sweep (exactly s on), comma-separated, each <= m",
+        ),
+        seeds_param(
+            {"smoke": 2, "quick": 2, "paper": 3}, help="training seeds per (d, s), at least 2"
+        ),
+        steps_param({"smoke": 30, "quick": 2000, "paper": 10000}, help="training steps per model"),
+        batch_size_param({"smoke": 32, "quick": 256, "paper": 2048}),
+        lr_param(1e-2, help="peak learning rate of AdamW (cosine schedule to zero)"),
+        weight_decay_param(0.1, help="AdamW weight decay on every parameter"),
+        count_param(
+            "max_steps",
+            MAX_STEPS_DEFAULT,
+            "most training steps one instance may take",
+        ),
+        float_param(
+            "max_memory_gb",
+            default_max_memory_gb(),
+            "largest estimated memory of one training run in GB (default: half the RAM, <= 8)",
+            positive,
+        ),
+    )
+
+
+def _s_at_most_m(values) -> bool:
+    return max(parse_grid(values["s_values"])) <= values["m"]
+
+
+s_values_at_most_m = Relation(
+    _s_at_most_m,
+    "every s of s_values <= m",
+    lambda v: f"parameter 's_values': every s must be <= m (= {v['m']}), got {v['s_values']!r}",
+)
+
+two_seeds = Relation(
+    lambda v: v["seeds"] >= 2,
+    "seeds >= 2",
+    lambda v: f"parameter 'seeds': a spread over seeds needs at least 2, got {v['seeds']}",
+)
+
+
+def claim_s_in_grid(name: str) -> Relation:
+    """``values[name]`` is one of ``s_values``."""
+    return Relation(
+        lambda v: v[name] in parse_grid(v["s_values"]),
+        f"{name} in s_values",
+        lambda v: f"parameter {name!r}: must be one of s_values ({v['s_values']}), got {v[name]}",
+    )
+
+
+def uand_memory(cfg) -> tuple[float, str]:
+    """Estimated peak memory of the sweep's largest step: training one ``(d, s)`` at the
+    largest ``d`` (``seeds`` instances), or evaluating that ``d``'s whole run (every ``s``
+    and seed, in chunks of ``UAND_EVAL_CHUNK`` samples), whichever is larger."""
+    d = max(parse_grid(cfg.d_values))
+    instances = len(parse_grid(cfg.s_values)) * cfg.seeds
+    pairs = cfg.m * (cfg.m - 1) // 2
+    train = universal_and_memory(cfg.seeds, cfg.steps, cfg.m, d, cfg.batch_size)
+    parameters = instances * (d * cfg.m + d + pairs * d + pairs) * 4
+    evaluation = parameters + 2 * instances * UAND_EVAL_CHUNK * (cfg.m + d + 4 * pairs) * 4
+    if train.total >= evaluation:
+        reason = (
+            f"training {cfg.seeds} models (seeds = {cfg.seeds}) at m = {cfg.m}, d = {d} "
+            f"(largest of d_values), batch_size = {cfg.batch_size}: {train.describe()}"
+        )
+        return train.total, reason
+    reason = (
+        f"evaluating the {instances} models (s_values x seeds) at m = {cfg.m}, d = {d}: "
+        f"{gb(parameters)} of weights and {gb(evaluation - parameters)} of outputs"
+    )
+    return evaluation, reason
+
+
+def uand_training_budget(cfg) -> Budget:
+    """The ``uand_training`` chapter: every model trains ``steps``; the memory is that of
+    :func:`uand_memory`."""
+    memory, reason = uand_memory(cfg)
+    return Budget(cfg.steps, f"steps = {cfg.steps:,}", memory, reason)
+
+
+register(
+    ChapterSpec(
+        "uand_training",
+        "Training on Universal-AND",
+        (
+            *uand_training_params(),
+            count_param(
+                "s_low", 3, "the low s of the claims (solves, binary circuit), one of s_values"
+            ),
+            count_param(
+                "s_high",
+                {"smoke": 3, "quick": 10, "paper": 10},
+                "the high s of the degenerate-solution claim, one of s_values",
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 128, "quick": 4096, "paper": 16384},
+                "fresh samples on which each model's loss, case errors and accuracy are measured",
+            ),
+        ),
+        relations=(
+            s_values_at_most_m,
+            two_seeds,
+            claim_s_in_grid("s_low"),
+            claim_s_in_grid("s_high"),
+        ),
+        budget=uand_training_budget,
+    )
+)
+# --------------------------------------------------------------------------- end uand_training
