@@ -182,3 +182,116 @@ register(
     )
 )
 # --------------------------------------------------------------------------- end uand_training
+
+
+# --------------------------------------------------------------------------- uand_readout
+# (owner: the uand_readout chapter; issue 9 part 2)
+from .params import Relation, choice_param, d_param  # noqa: E402
+
+#: Parameters the readout chapter takes from ``uand_training`` (the same ``Param``
+#: objects), so that its models at a ``d`` of that sweep are the same cache entries.
+UAND_READOUT_SHARED = (
+    "m",
+    "seeds",
+    "steps",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "max_steps",
+    "max_memory_gb",
+)
+
+
+def uand_readout_budget(cfg) -> Budget:
+    """The readout chapter trains (or reads) one run per ``s`` (``s_low``, ``s_high``) of
+    ``seeds`` models at ``(m, d)``. Its closed-form readouts hold at most ``2^24`` sampled
+    numbers per chunk of pairs and one ``(d+1)^2`` Gram matrix per pair of a chunk."""
+    memory = universal_and_memory(cfg.seeds, cfg.steps, cfg.m, cfg.d, cfg.batch_size)
+    reason = (
+        f"training {cfg.seeds} models (seeds = {cfg.seeds}) at m = {cfg.m}, d = {cfg.d} "
+        f"({cfg.m * (cfg.m - 1) // 2} pair outputs), batch_size = {cfg.batch_size}: "
+        f"{memory.describe()}"
+    )
+    return Budget(cfg.steps, f"steps = {cfg.steps:,}", memory.total, reason)
+
+
+UAND_READOUT_RELATIONS = (
+    Relation(
+        lambda v: v["s_low"] >= 3,
+        "s_low >= 3",
+        lambda v: f"parameter 's_low': must be >= 3 (the 3-input AND), got {v['s_low']}",
+    ),
+    Relation(
+        lambda v: v["s_low"] < v["s_high"] <= v["m"] - 3,
+        "s_low < s_high <= m - 3",
+        lambda v: (
+            f"parameter 's_high': need s_low < s_high <= m - 3 (every state of a 3-input "
+            f"group possible), got s_low = {v['s_low']}, s_high = {v['s_high']}, m = {v['m']}"
+        ),
+    ),
+)
+
+
+register(
+    ChapterSpec(
+        "uand_readout",
+        "Reading an AND out of a dense circuit",
+        (
+            *(p for p in uand_training_params() if p.name in UAND_READOUT_SHARED),
+            d_param(
+                {"smoke": 8, "quick": 100, "paper": 2000},
+                help="neurons of the analysed models (one of uand_training's d_values: "
+                "its models are reused)",
+            ),
+            count_param("s_low", 3, "active inputs of the sparse models, at least 3"),
+            count_param(
+                "s_high",
+                {"smoke": 5, "quick": 10, "paper": 10},
+                "active inputs of the models where the circuit does not form, <= m - 3",
+            ),
+            count_param(
+                "pairs", {"smoke": 6, "quick": 48, "paper": 200}, "pairs (i, j) analysed per model"
+            ),
+            count_param(
+                "triples",
+                {"smoke": 4, "quick": 24, "paper": 100},
+                "input triples of the 3-input AND per model",
+            ),
+            count_param(
+                "fit_samples",
+                {"smoke": 128, "quick": 2048, "paper": 8192},
+                "conditional samples per state of a group for the closed-form readouts",
+                minimum=2,
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 128, "quick": 1024, "paper": 4096},
+                "fresh conditional samples per state for evaluating readouts",
+            ),
+            float_param(
+                "ridge",
+                1e-6,
+                "ridge penalty of the closed-form readouts relative to the mean activation "
+                "power, in [0, 1]",
+                lambda v: None if 0 <= v <= 1 else "must be in [0, 1]",
+            ),
+            choice_param(
+                "bias_rule",
+                "learned",
+                "how the free readout bias of the class prediction is fixed: learned (the "
+                "trained bias) or min_norm (smallest readout)",
+                ("learned", "min_norm"),
+            ),
+            choice_param(
+                "tables",
+                "sampled",
+                "class truth tables of the prediction: sampled (interference included) or "
+                "ideal (ReLU of the fitted u, w, b alone)",
+                ("sampled", "ideal"),
+            ),
+        ),
+        relations=UAND_READOUT_RELATIONS,
+        budget=uand_readout_budget,
+    )
+)
+# --------------------------------------------------------------------------- end uand_readout

@@ -151,6 +151,9 @@ def pearson(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = []
     for a, b in zip(x.flatten(1).double(), y.flatten(1).double(), strict=True):
         keep = torch.isfinite(a) & torch.isfinite(b)
+        if int(keep.sum()) < 3:
+            out.append(torch.tensor(float("nan"), dtype=torch.float64))
+            continue
         out.append(torch.corrcoef(torch.stack([a[keep], b[keep]]))[0, 1])
     return torch.stack(out)
 
