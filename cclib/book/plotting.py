@@ -396,3 +396,86 @@ def class_prediction_scatter(ax, predicted, learned):
 
 
 # --------------------------------------------------------------------------- end uand_readout
+
+
+# --------------------------------------------------------------------------- uand_training
+# (owner: the uand_training chapter; paper 004 sections 5 and 5.1, appendix B)
+ADDITIVE_COLOR = "#7f7f7f"
+
+
+def uand_loss_curves(ax, losses, s_values: Sequence[int], window: int = 50, reference=None):
+    """Training loss of one ``d``: ``losses (T, S, seeds)``, the seed mean of each ``s`` as
+    one line (smoothed over ``window`` steps, log scale); ``reference`` a dashed level."""
+    values = _np(losses).mean(axis=2)
+    loss_curves(ax, values, [f"s = {s}" for s in s_values], window=window)
+    if reference is not None:
+        reference_line(ax, reference, label="additive readout 1/18", color=ADDITIVE_COLOR)
+    ax.set_yscale("log")
+    ax.set_ylabel("case-balanced loss")
+    return ax
+
+
+def against_d(
+    ax,
+    d_values: Sequence[int],
+    mean,
+    err,
+    s_values: Sequence[int],
+    ylabel: str,
+    log_y: bool = False,
+):
+    """One line with error bars per ``s`` (columns of ``mean, err (D, S)``) against ``d``
+    (log axis)."""
+    mean, err = _np(mean), _np(err)
+    for index, s in enumerate(s_values):
+        errorbars(ax, d_values, mean[:, index], err[:, index], label=f"s = {s}", fmt="o-", ms=4)
+    ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    ax.set(xlabel="neurons $d$", ylabel=ylabel)
+    return ax
+
+
+def binary_values(ax, d_values: Sequence[int], neurons: Sequence[dict], spread: float = 0.35):
+    """The two values ``u`` (blue) and ``w`` (vermilion) of each neuron and its bias ``b``
+    (green) at every ``d`` (``neurons[i]``: arrays ``u, w, b, spread90`` of the neurons
+    shown), spread sideways over a factor ``exp(+-spread)`` around ``d`` (log axis), ``u``
+    and ``w`` with error bars of their 90th-percentile distance (appendix B's charts)."""
+    for index, (d, values) in enumerate(zip(d_values, neurons, strict=True)):
+        count = len(values["u"])
+        x = d * np.exp(np.linspace(-spread, spread, count))
+        first = index == 0
+        for name, color, label in (("u", PALETTE[0], "$u_i$"), ("w", PALETTE[5], "$w_i$")):
+            ax.errorbar(
+                x,
+                values[name],
+                yerr=values["spread90"],
+                fmt="o",
+                ms=2.5,
+                lw=0.6,
+                color=color,
+                alpha=0.7,
+                label=label if first else None,
+            )
+        ax.plot(x, values["b"], "s", ms=2.5, color=PALETTE[2], label="$b_i$" if first else None)
+    ax.axhline(0.0, color="k", lw=0.6)
+    ax.set_xscale("log")
+    ax.set(xlabel="neurons $d$ (neurons spread sideways)", ylabel="value")
+    return ax
+
+
+def similarity_map(ax, values, d_values: Sequence[int], s_values: Sequence[int]):
+    """Binary-similarity score ``values (D, S)`` as an annotated image (``d`` down, ``s``
+    across, 0.5 to 1 on the colour scale). Returns the image (for a colour bar)."""
+    values = _np(values)
+    image = ax.imshow(values, cmap="viridis", vmin=0.5, vmax=1.0, aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8, color="w")
+    ax.set_xticks(range(len(s_values)), [str(s) for s in s_values])
+    ax.set_yticks(range(len(d_values)), [str(d) for d in d_values])
+    ax.set(xlabel="active inputs $s$", ylabel="neurons $d$")
+    ax.grid(False)
+    return image
+
+
+# --------------------------------------------------------------------------- end uand_training
