@@ -80,7 +80,7 @@ def uand_training_params() -> tuple[Param, ...]:
         ),
         steps_param({"smoke": 30, "quick": 2000, "paper": 10000}, help="training steps per model"),
         batch_size_param({"smoke": 32, "quick": 256, "paper": 2048}),
-        lr_param(1e-2, help="peak learning rate of AdamW (cosine schedule to zero)"),
+        lr_param(2e-2, help="peak learning rate of AdamW (cosine schedule to zero)"),
         weight_decay_param(0.1, help="AdamW weight decay on every parameter"),
         count_param(
             "max_steps",
