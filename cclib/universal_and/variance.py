@@ -26,11 +26,13 @@ the paper's reconstruction, ``s (1 - p) / (p d)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
-from .constructions import BinaryCircuit
+from .constructions import BinaryCircuit, cis_circuit, dense_circuit
 
 SUBCASES = ((0, 0), (0, 1), (1, 0), (1, 1))
 """Input sub-cases ``(v_i, v_j)`` of a pair, in the row order of every table here."""
@@ -110,6 +112,7 @@ def class_probabilities(q: float) -> torch.Tensor:
     return torch.tensor([q * q, q * (1 - q), (1 - q) * q, (1 - q) ** 2], dtype=torch.float64)
 
 
+@lru_cache(maxsize=4096)
 def inverse_count(d: int, probability: float) -> float:
     """``E[1/N | N >= 1]`` for ``N ~ Binomial(d, probability)`` (exact sum); 0 if ``N = 0``
     surely."""
@@ -136,18 +139,19 @@ class Prediction:
     @property
     def case_variance(self) -> float:
         """Variance averaged over the three cases (0, 1, 2 inputs on), as the loss weights them."""
-        return balanced(self.variance)
+        return float(balanced(self.variance))
 
     @property
     def case_error(self) -> float:
         """Mean squared error (variance + bias^2) averaged over the three cases."""
-        return balanced(self.variance + self.bias.square())
+        return float(balanced(self.variance + self.bias.square()))
 
 
-def balanced(per_subcase: torch.Tensor) -> float:
-    """``(x_00 + (x_01 + x_10)/2 + x_11) / 3``: each case counts equally (paper section 4)."""
+def balanced(per_subcase: torch.Tensor) -> torch.Tensor:
+    """``(x_00 + (x_01 + x_10)/2 + x_11) / 3`` over the last axis (the sub-cases): each case
+    (0, 1, 2 inputs on) counts equally, as in the paper's loss (section 4)."""
     x = per_subcase
-    return float((x[..., 0] + 0.5 * (x[..., 1] + x[..., 2]) + x[..., 3]) / 3.0)
+    return (x[..., 0] + 0.5 * (x[..., 1] + x[..., 2]) + x[..., 3]) / 3.0
 
 
 def predict(circuit: BinaryCircuit, d: int, s: int, gaussian: bool = False) -> Prediction:
@@ -165,3 +169,27 @@ def cis_leading_order(p: float, d: int, s: int) -> float:
     """The paper's reconstructed CiS readout variance ``s (1 - p) / (p d)`` (ReLU factor
     ``k = 1``, ``u - w = 1``)."""
     return s * (1.0 - p) / (p * d)
+
+
+def predict_grid(
+    ms: Sequence[int],
+    ds: Sequence[int],
+    s_values: Sequence[int],
+    dense: tuple[float, float, float],
+    gaussian: bool = False,
+) -> dict[str, torch.Tensor]:
+    """``{"<circuit>_mean", "<circuit>_var"}``: ``(M, D, S, 4)`` predicted readout mean and
+    variance per sub-case of the CiS and dense circuits (``dense = (u, w, b)``) on a grid."""
+    out = {
+        key: torch.zeros(len(ms), len(ds), len(s_values), 4, dtype=torch.float64)
+        for key in ("cis_mean", "cis_var", "dense_mean", "dense_var")
+    }
+    for a, m in enumerate(ms):
+        for c, d in enumerate(ds):
+            circuits = {"cis": cis_circuit(m, d), "dense": dense_circuit(*dense)}
+            for e, s in enumerate(s_values):
+                for name, circuit in circuits.items():
+                    prediction = predict(circuit, d, s, gaussian)
+                    out[f"{name}_mean"][a, c, e] = prediction.mean
+                    out[f"{name}_var"][a, c, e] = prediction.variance
+    return out

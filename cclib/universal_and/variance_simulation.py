@@ -97,22 +97,33 @@ def simulate_instance(
     active: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Readout mean and variance ``(4,)`` per sub-case of one network ``is_u: (d, m)`` on the
-    inputs ``active: (4, pairs, samples, s)`` (float64 statistics)."""
-    d = is_u.shape[0]
-    table = is_u.T.float().contiguous()  # (m, d): row k = which neurons weigh input k by u
+    inputs ``active: (4, pairs, samples, s)`` (float64 statistics).
+
+    The pre-activations ``b + sum_{k active} W_k`` come from one ``embedding_bag`` over the
+    rows of ``W^T`` plus a bias row that every input includes. Neurons whose readout weight
+    is zero for every pair of a chunk (most of them in the sparse CiS circuit) are left out:
+    they do not change the outputs."""
+    d, m = is_u.shape
+    weights = torch.where(is_u.T, circuit.u, circuit.w).float()  # (m, d)
+    table = torch.cat([weights, torch.full((1, d), circuit.b)])  # row m: the bias
     rows = _readout_rows(is_u, i, j, beta)  # (pairs, d)
     _, pairs, samples, s = active.shape
+    bias_index = torch.full((pairs, samples, 1), m, dtype=active.dtype)
     chunk = max(1, CHUNK_ELEMENTS // (d * samples))
     means, variances = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
     for case in range(4):
+        bags = torch.cat([active[case], bias_index], dim=2)  # (pairs, samples, s + 1)
         outputs = []
         for start in range(0, pairs, chunk):
-            block = active[case, start : start + chunk]  # (q, samples, s)
+            read = rows[start : start + chunk]  # (q, d)
+            used = read.ne(0).any(dim=0).nonzero()[:, 0]
+            block = bags[start : start + chunk]
             q = block.shape[0]
-            count = torch.nn.functional.embedding_bag(block.reshape(-1, s), table, mode="sum")
-            pre = circuit.b + circuit.w * s + (circuit.u - circuit.w) * count  # (q*samples, d)
-            hidden = torch.relu_(pre).view(q, samples, d)
-            outputs.append(torch.bmm(hidden, rows[start : start + q, :, None])[..., 0])
+            pre = torch.nn.functional.embedding_bag(
+                block.reshape(-1, s + 1), table[:, used].contiguous(), mode="sum"
+            )
+            hidden = torch.relu_(pre).view(q, samples, len(used))
+            outputs.append(torch.bmm(hidden, read[:, used, None])[..., 0])
         y = torch.cat(outputs).double()  # (pairs, samples)
         means[case] = y.mean()
         variances[case] = (y - y.mean()).square().mean()
