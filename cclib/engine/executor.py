@@ -65,6 +65,7 @@ __all__ = [
     "get_client",
     "parse_executor",
     "run_sharded",
+    "run_sharded_many",
     "shard_config",
     "shard_ranges",
     "start_local_cluster",
@@ -342,7 +343,7 @@ def run_sharded(
     setting = executor_setting() if setting is None else setting
     if setting.in_process:
         return cached_compute(cache, config, lambda ckpt: train_shard(0, instances, ckpt))
-    root = str(cache.root) if cache is not None else None
+    root = str(Path(cache.root).resolve()) if cache is not None else None  # workers: other cwd
 
     def shards(_: Checkpointer) -> Mapping[str, Any]:
         client = get_client(setting)
@@ -371,3 +372,23 @@ def run_sharded(
 
     # the whole entry's compute lock: a second build asking for this sweep waits, then loads
     return cached_compute(cache, config, shards)
+
+
+def run_sharded_many(
+    sweeps: Sequence[tuple[Mapping[str, Any], int, Callable, Callable]],
+    cache: Cache | None = None,
+    setting: ExecutorSetting | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`run_sharded` of several independent sweeps, each ``(config, instances,
+    train_shard, merge)``, in order. In-process one after the other (as separate calls
+    would); on a cluster all at once, so the shards of every sweep share the workers
+    (e.g. one Universal-AND run per ``s``)."""
+    setting = executor_setting() if setting is None else setting
+    if setting.in_process or len(sweeps) < 2:
+        return [run_sharded(*sweep, cache=cache, setting=setting) for sweep in sweeps]
+    from concurrent.futures import ThreadPoolExecutor
+
+    get_client(setting)  # start the cluster once, before the threads ask for it
+    with ThreadPoolExecutor(max_workers=len(sweeps)) as pool:
+        futures = [pool.submit(run_sharded, *s, cache=cache, setting=setting) for s in sweeps]
+        return [f.result() for f in futures]

@@ -239,3 +239,15 @@ def test_finished_shards_are_reused_after_a_crash(local2, tmp_path):
     result = run_sharded(config, 6, shard, _toy_merge, cache, local2)
     assert [line.split()[:2] for line in Path(log).read_text().splitlines()] == [["3", "6"]]
     assert result["horizons"] == list(range(1, 7))
+
+
+def test_several_sweeps_share_the_cluster(local2, tmp_path):
+    import functools
+
+    shard = functools.partial(_toy_shard, str(tmp_path / "calls.log"))
+    sweeps = [({"kind": "toy", "part": s}, 3 + s, shard, _toy_merge) for s in range(3)]
+    cache = Cache(tmp_path / "cache")
+    together = executor.run_sharded_many(sweeps, cache, local2)
+    alone = executor.run_sharded_many(sweeps, None, ExecutorSetting())
+    for a, b in zip(together, alone, strict=True):
+        assert torch.equal(a["weights"], b["weights"])
