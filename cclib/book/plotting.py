@@ -403,16 +403,23 @@ def class_prediction_scatter(ax, predicted, learned):
 ADDITIVE_COLOR = "#7f7f7f"
 
 
-def uand_loss_curves(ax, losses, s_values: Sequence[int], window: int = 50, reference=None):
-    """Training loss of one ``d``: ``losses (T, S, seeds)``, the seed mean of each ``s`` as
-    one line (smoothed over ``window`` steps, log scale); ``reference`` a dashed level."""
-    values = _np(losses).mean(axis=2)
-    loss_curves(ax, values, [f"s = {s}" for s in s_values], window=window)
-    if reference is not None:
-        reference_line(ax, reference, label="additive readout 1/18", color=ADDITIVE_COLOR)
-    ax.set_yscale("log")
-    ax.set_ylabel("case-balanced loss")
-    return ax
+def uand_loss_panels(
+    axes, histories, d_values: Sequence[int], s_values: Sequence[int], reference=None
+):
+    """Training loss per ``d`` (one panel each) from ``histories (D, T, S, seeds)``: the
+    seed mean of each ``s`` as one line, smoothed over 1% of the run, log scale;
+    ``reference`` a dashed grey level (the additive readout's loss)."""
+    histories = _np(histories)
+    window = max(1, histories.shape[1] // 100)
+    for ax, d, losses in zip(np.atleast_1d(axes), d_values, histories, strict=True):
+        loss_curves(ax, losses.mean(axis=2), [f"s = {s}" for s in s_values], window=window)
+        if reference is not None:
+            reference_line(ax, reference, label="additive 1/18", color=ADDITIVE_COLOR)
+        ax.set_yscale("log")
+        ax.set_ylabel("case-balanced loss")
+        ax.set_title(f"d = {d}", fontsize=9)
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    return axes
 
 
 def against_d(

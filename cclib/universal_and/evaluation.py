@@ -96,6 +96,17 @@ def evaluate(
     )
 
 
+@torch.no_grad()
+def case_counts(
+    task: UniversalANDTask, samples: int, generator: torch.Generator | Sequence[torch.Generator]
+) -> torch.Tensor:
+    """``(K, samples, 3)`` number of pairs with 0, 1, 2 inputs on in each fresh sample (with
+    exactly ``s`` on these are ``C(m-s, 2)``, ``s (m-s)``, ``C(s, 2)`` in every sample)."""
+    k = len(task.s_values)
+    cases = task.cases(task.sample(_generators(generator, k), samples))
+    return torch.stack([(cases == case).sum(dim=2) for case in range(3)], dim=2)
+
+
 def and_accuracy(
     model: UniversalAND,
     task: UniversalANDTask,

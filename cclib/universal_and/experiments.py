@@ -35,6 +35,7 @@ __all__ = [
     "chapter_runs",
     "eval_generators",
     "evaluate",
+    "parse_grid",
     "train_config",
     "train_run",
 ]

@@ -12,6 +12,7 @@ from cclib.book.specs_universal_and import UAND_EVAL_CHUNK
 from cclib.engine.cache import Cache
 from cclib.engine.training import TrainConfig
 from cclib.universal_and import evaluation
+from cclib.universal_and.baselines import ZERO_LOSS, additive_model, additive_readout
 from cclib.universal_and.experiments import (
     UANDRun,
     chapter_runs,
@@ -139,3 +140,20 @@ def test_bad_grids_are_refused(text):
 def test_grid_parsing():
     assert parse_grid(" 2, 3,10") == (2, 3, 10)
     assert list(itertools.islice(parse_grid("20,200,2000"), 3)) == [20, 200, 2000]
+
+
+def test_additive_readout_closed_form_and_its_model():
+    """The best readout linear in v_i + v_j: alpha = 1/2, beta = -1/6, loss 1/18; a model
+    with W = I reaches exactly that loss and reads every AND right at 0.5."""
+    readout = additive_readout()
+    assert readout.alpha == pytest.approx(0.5)
+    assert readout.beta == pytest.approx(-1 / 6)
+    assert readout.loss == pytest.approx(1 / 18)
+    m = 9
+    result = evaluate(additive_model(m), UniversalANDTask(m, 4, 1), 200, torch.Generator())
+    torch.testing.assert_close(result.loss, torch.tensor([1 / 18]))
+    torch.testing.assert_close(
+        result.case_error, torch.tensor([[1 / 36, 1 / 9, 1 / 36]]), rtol=1e-5, atol=1e-6
+    )
+    assert torch.equal(result.case_accuracy, torch.ones(1, 3))
+    assert ZERO_LOSS == pytest.approx(1 / 3)

@@ -1,0 +1,92 @@
+"""The uand_training chapter (paper 004 sections 3-5): smoke run through the command line,
+its parameter checks, and the sweep summary it is built on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from cclib.book import runner
+from cclib.book.params import ParameterError
+from cclib.book.specs import get_spec
+from cclib.engine.training import TrainConfig
+from cclib.universal_and import sweep
+from cclib.universal_and.experiments import UANDRun, train_run
+
+CLAIM_IDS = (
+    "uand.solves_low_s",
+    "uand.binary_similarity_low_s",
+    "uand.u_positive",
+    "uand.w_negative",
+    "uand.b_positive",
+    "uand.ratio_u_w",
+    "uand.even_split",
+    "uand.values_stable_in_d",
+    "uand.degenerate_high_s",
+)
+
+
+def test_chapter_runs_under_smoke(cli, tmp_path):
+    out = tmp_path / "uand_training.ipynb"
+    proc = cli("run", "uand_training", "--profile", "smoke", "--output", str(out), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    recorded = json.loads(runner.claims_path_for(out).read_text())
+    ids = [c["id"] for c in recorded["claims"]]
+    assert sorted(ids) == sorted(CLAIM_IDS)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "names"),
+    [
+        ({"s_values": "2,40"}, "s_values"),
+        ({"s_low": 4}, "s_low"),
+        ({"s_high": 7}, "s_high"),
+        ({"d_values": "30,10"}, "d_values"),
+        ({"d_values": "10,,30"}, "d_values"),
+        ({"seeds": 1}, "seeds"),
+    ],
+)
+def test_bad_parameters_give_one_clear_error(overrides, names):
+    with pytest.raises(ParameterError, match=names):
+        get_spec("uand_training").resolve("quick", **overrides)
+
+
+def test_paper_profile_on_a_small_machine_is_refused_with_its_memory():
+    with pytest.raises(ParameterError, match="max_memory_gb.*GB.*d = 10000"):
+        get_spec("uand_training").resolve("paper", max_memory_gb=2.0)
+
+
+def test_summary_shapes_and_seed_statistics(monkeypatch):
+    monkeypatch.setenv("CCBOOK_PROGRESS", "0")
+    train = TrainConfig(steps=20, batch_size=16, lr=1e-2, weight_decay=0.1)
+    results = [
+        train_run(UANDRun(m=6, d=d, s_values=(2, 3), seeds=(0, 1, 2), train=train), None)
+        for d in (4, 8)
+    ]
+    summary = sweep.summarise(results, 64)
+    assert summary.loss.shape == (2, 2, 3)
+    assert summary.case_error.shape == (2, 2, 3, 3)
+    assert summary.d_values == (4, 8) and summary.s_values == (2, 3)
+    histories = sweep.loss_histories(results)
+    assert histories.shape == (2, 20, 2, 3)
+    np.testing.assert_allclose(histories[1, :, 1, 2], results[1].losses[:, 5].double().numpy())
+    assert sweep.late_change(histories).shape == (2, 2, 3)
+    neurons = sweep.circuit_neurons(summary, 3, seed_index=1)
+    np.testing.assert_allclose(neurons[1]["u"], summary.fits[1].u[4].double().numpy())
+    weights = sweep.weights_at(results, 8, (2, 3), seed_index=2)
+    assert torch.equal(weights["s = 3"], results[1].model.w[5])
+    # the untrained layer: init similarity for every (d, s) of one seed is the same matrix
+    np.testing.assert_allclose(summary.init_similarity[:, 0], summary.init_similarity[:, 1])
+    assert len(sweep.describe_solution(summary, 3, 6, 1 / 18)) == 2
+
+
+def test_pooled_and_relative_spread():
+    values = np.array([[1.0, 2.0, 3.0], [3.0, 4.0, 5.0]])  # (D, seeds)
+    mean, error = sweep.pooled(values)
+    assert mean == pytest.approx(3.0)
+    assert error == pytest.approx(np.std([2.0, 3.0, 4.0], ddof=1) / np.sqrt(3))
+    spread, _ = sweep.relative_spread(values)
+    assert spread == pytest.approx((4.0 - 2.0) / 3.0)
