@@ -400,20 +400,28 @@ def pair_outputs(m: int, groups: torch.Tensor) -> torch.Tensor:
 
 
 def frozen_layers(
-    u: torch.Tensor, w: torch.Tensor, b: torch.Tensor, d: int, m: int, seeds: Sequence[int]
+    u: torch.Tensor,
+    w: torch.Tensor,
+    b: torch.Tensor,
+    fraction: torch.Tensor,
+    d: int,
+    m: int,
+    seeds: Sequence[int],
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Random compute layers of ``d`` neurons over ``m`` inputs for appendix A.1, one per
-    instance (``u, w, b``: ``(K,)`` typical values of the trained circuit, ``seeds``: one per
-    instance): ``binary`` draws each weight ``u`` or ``w`` with probability 1/2, ``gaussian``
-    from the normal law with the same mean ``(u + w) / 2`` and standard deviation
-    ``(u - w) / 2``; both take the bias ``b`` for every neuron. Each maps to
-    ``(w (K, d, m), b (K, d))``."""
+    instance (``u, w, b, fraction``: ``(K,)`` values of a trained circuit, ``seeds``: one per
+    instance): ``binary`` draws each weight ``u`` with probability ``fraction``, else ``w``;
+    ``gaussian`` draws it from the normal law with the same mean ``f u + (1 - f) w`` and
+    standard deviation ``sqrt(f (1 - f)) (u - w)``; both give every neuron the bias ``b``.
+    Each maps to ``(w (K, d, m), b (K, d))``."""
     binary, gaussian = [], []
     for k, seed in enumerate(seeds):
         generator = make_generator(seed, Stream.INIT, part=300)
-        coin = torch.rand(d, m, generator=generator) < 0.5
+        f = float(fraction[k])
+        coin = torch.rand(d, m, generator=generator) < f
         binary.append(torch.where(coin, u[k], w[k]))
         noise = torch.randn(d, m, generator=generator)
-        gaussian.append((u[k] + w[k]) / 2 + noise * (u[k] - w[k]) / 2)
+        mean = f * u[k] + (1 - f) * w[k]
+        gaussian.append(mean + noise * (f * (1 - f)) ** 0.5 * (u[k] - w[k]))
     bias = b[:, None].expand(len(seeds), d).clone()
     return {"binary": (torch.stack(binary), bias), "gaussian": (torch.stack(gaussian), bias)}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..engine.device import resolve_device
 from . import readout
 from .circuit import BinaryFit, fit_binary
 from .experiments import UANDRun, train_config
@@ -43,6 +44,12 @@ def instances(model: UniversalAND, index: Sequence[int]) -> UniversalAND:
     """The instances ``index`` of a batched model, detached (a model of ``len(index)``)."""
     index = list(index)
     return UniversalAND(*(p.detach()[index].clone() for p in (model.w, model.b, model.r, model.c)))
+
+
+def on_device(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """``tensors`` detached and moved to the default device (``cclib.engine.device``)."""
+    device = resolve_device(None)
+    return tuple(t.detach().to(device) for t in tensors)
 
 
 def seed_mean(values: torch.Tensor) -> tuple[float, float]:
@@ -83,6 +90,19 @@ class ClassComparison:
     def correlation(self) -> torch.Tensor:
         """``(K,)`` correlation of predicted and learned per-class weights over pairs x classes."""
         return readout.pearson(self.predicted, self.learned)
+
+    @property
+    def slope(self) -> torch.Tensor:
+        """``(K,)`` least-squares slope through the origin of learned on predicted weights."""
+        keep = torch.isfinite(self.predicted) & torch.isfinite(self.learned)
+        p = torch.where(keep, self.predicted.double(), 0.0).flatten(1)
+        q = torch.where(keep, self.learned.double(), 0.0).flatten(1)
+        return (p * q).sum(1) / (p * p).sum(1)
+
+    @property
+    def learned_means(self) -> torch.Tensor:
+        """``(K, 4)`` trained mean weight per neuron of each class, mean over pairs."""
+        return self.learned.nanmean(1)
 
     @property
     def signs_match(self) -> torch.Tensor:
@@ -208,8 +228,9 @@ def gate_study(
     seed: int = 0,
 ) -> GateStudy:
     """Fit and evaluate ``PAIR_GATES`` on ``pairs`` and the 3-input AND on ``triples`` (one
-    closed-form readout per group and gate) on the frozen layers ``w (K, d, m)``, ``b``."""
-    w, b = w.detach(), b.detach()
+    closed-form readout per group and gate) on the frozen layers ``w (K, d, m)``, ``b``
+    (computed on the default device: the GPU when there is one)."""
+    w, b = on_device(w, b)
     pair_fit = readout.fit_readouts(w, b, pairs, PAIR_GATES, s, fit_samples, seed, ridge)
     pair_err = readout.readout_errors(
         w, b, pair_fit.r, pair_fit.c, pairs, PAIR_GATES, s, eval_samples, seed
@@ -237,7 +258,7 @@ def own_readout_errors(
     outputs = readout.pair_outputs(model.w.shape[-1], pairs)
     r = model.r.detach()[:, outputs, None]
     c = model.c.detach()[:, outputs, None]
-    w, b = model.w.detach(), model.b.detach()
+    w, b = on_device(model.w, model.b)
     return readout.readout_errors(w, b, r, c, pairs, ("and",), s, samples, seed)
 
 
@@ -255,17 +276,23 @@ def frozen_study(
     ridge: float,
 ) -> dict[str, torch.Tensor]:
     """``(K,)`` AND loss of the closed-form readout on each compute layer: ``trained`` (the
-    trained layer), ``binary`` and ``gaussian`` (``readout.frozen_layers`` at the trained
-    circuit's typical ``u, w, b``) and ``init`` (the untrained layer: PyTorch's default
-    initialisation from the same seeds); and ``own``, the fully trained model's loss."""
+    trained layer); ``binary`` and ``gaussian`` (``readout.frozen_layers`` at the trained
+    circuit's typical ``u, w, b`` and its mean share of ``u`` weights); ``binary_half`` and
+    ``gaussian_half`` (the same with a share of 1/2); ``init`` (the untrained layer:
+    PyTorch's default initialisation from the same seeds); and ``own``, the loss of the
+    fully trained model itself."""
     d, m = model.w.shape[1:]
     u, w, b = typical_values(fit)
-    layers = readout.frozen_layers(u, w, b, d, m, seeds)
+    share = fit.u_fraction.mean(1)
+    layers = {"trained": (model.w, model.b)}
+    layers.update(readout.frozen_layers(u, w, b, share, d, m, seeds))
+    half = readout.frozen_layers(u, w, b, torch.full_like(share, 0.5), d, m, seeds)
+    layers.update({f"{name}_half": layer for name, layer in half.items()})
     start = UniversalAND.init(list(seeds), m, d)
-    layers["init"] = (start.w.detach(), start.b.detach())
-    layers = {"trained": (model.w.detach(), model.b.detach()), **layers}
+    layers["init"] = (start.w, start.b)
     losses = {}
-    for name, (weights, bias) in layers.items():
+    for name, layer in layers.items():
+        weights, bias = on_device(*layer)
         solved = readout.fit_readouts(weights, bias, pairs, ("and",), s, fit_samples, 0, ridge)
         errors = readout.readout_errors(
             weights, bias, solved.r, solved.c, pairs, ("and",), s, eval_samples, 0
@@ -293,7 +320,7 @@ def sign_share(
 
 def table(rows: Sequence[str], columns: Sequence[str], values, digits: int = 3) -> str:
     """A plain-text table: ``values[row][column]`` under ``columns``, one line per row."""
-    width = max(8, *(len(c) + 2 for c in columns))
+    width = max(10, *(len(c) + 2 for c in columns))
     label = max(len(r) for r in rows) + 2
     lines = [" " * label + "".join(f"{c:>{width}}" for c in columns)]
     for name, row in zip(rows, values, strict=True):

@@ -165,13 +165,16 @@ def test_expected_sign_share():
     assert per_class.tolist() == [[1.0, 1.0, 0.0, 1.0]]
 
 
-def test_frozen_layers_match_the_two_moments():
+@pytest.mark.parametrize("fraction", [0.5, 0.7])
+def test_frozen_layers_match_the_two_moments(fraction):
     u, w, b = torch.tensor([0.1, 0.2]), torch.tensor([-0.3, -0.5]), torch.tensor([0.05, 0.1])
-    layers = readout.frozen_layers(u, w, b, 200, 100, [0, 1])
+    f = torch.full((2,), fraction)
+    layers = readout.frozen_layers(u, w, b, f, 200, 100, [0, 1])
+    mean, std = f * u + (1 - f) * w, (f * (1 - f)).sqrt() * (u - w)
     for weights, bias in layers.values():
         assert weights.shape == (2, 200, 100) and bias.shape == (2, 200)
-        torch.testing.assert_close(weights.mean((1, 2)), (u + w) / 2, atol=0.01, rtol=0)
-        torch.testing.assert_close(weights.std((1, 2)), (u - w) / 2, atol=0.01, rtol=0)
+        torch.testing.assert_close(weights.mean((1, 2)), mean, atol=0.01, rtol=0)
+        torch.testing.assert_close(weights.std((1, 2)), std, atol=0.01, rtol=0)
         torch.testing.assert_close(bias[:, 0], b)
     values = layers["binary"][0][0].unique()
     torch.testing.assert_close(values, torch.tensor([-0.3, 0.1]))
