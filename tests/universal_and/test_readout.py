@@ -178,3 +178,32 @@ def test_frozen_layers_match_the_two_moments(fraction):
         torch.testing.assert_close(bias[:, 0], b)
     values = layers["binary"][0][0].unique()
     torch.testing.assert_close(values, torch.tensor([-0.3, 0.1]))
+
+
+def test_class_combination_reads_and_out_of_a_binary_layer():
+    """Derivation check at the neuron level: in an exactly binary layer without interference,
+    giving each class-X neuron the readout alpha_X / N_X (from the class tables of the fitted
+    values) outputs the AND of the pair in all four states; the bias rules agree."""
+    from cclib.universal_and.circuit import fit_binary
+
+    g = torch.Generator().manual_seed(0)
+    d, m = 64, 10
+    is_u = torch.rand(1, d, m, generator=g) < 0.5
+    w = torch.where(is_u, 0.1, -0.3).double()
+    b = torch.full((1, d), 0.05, dtype=torch.float64)
+    fit = fit_binary(w, b)
+    pair = torch.tensor([[2, 7]])
+    classes = readout.group_classes(fit.is_u, pair)  # (1, 1, d)
+    per_neuron = readout.neuron_truth_tables(fit.u, fit.w, fit.b, classes)  # (1, 1, S, d)
+    tables, counts = readout.class_means(per_neuron, classes[:, :, None].expand(-1, -1, 4, -1), 4)
+    counts = counts[:, :, 0]
+    for rule in readout.BIAS_RULES:
+        weights, bias = readout.predicted_class_weights(
+            tables, counts, "and", rule, torch.zeros(1, 1)
+        )
+        r = weights[0, 0][classes[0, 0]]  # (d,)
+        v = torch.zeros(4, m, dtype=torch.float64)
+        v[:, 2], v[:, 7] = readout.states(2)[:, 0].double(), readout.states(2)[:, 1].double()
+        y = torch.relu(v @ w[0].T + b[0]) @ r + bias[0, 0]
+        torch.testing.assert_close(y, torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=torch.float64))
+        assert torch.equal(torch.sign(weights[0, 0]), torch.tensor(readout.EXPECTED_SIGNS).double())
