@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .constructions import cis_circuit, dense_circuit
-from .variance import balanced, predict
+from .constructions import cis_circuit, cis_probability, dense_circuit
+from .evaluation import evaluate
+from .experiments import eval_generators
+from .variance import AND, balanced, cis_leading_order, predict
 
 
 def seed_mean(values: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
@@ -140,3 +142,137 @@ def paper_crossover(m: int, d: int) -> float:
 def win_map(m: int, ds: Sequence[int], s_values: Sequence[int], dense) -> np.ndarray:
     """``(D, S)`` predicted ``log10`` of dense over CiS variance (negative: dense wins)."""
     return np.log10(np.stack([predicted_ratio(m, d, s_values, dense) for d in ds]))
+
+
+def sparse_mask(ms: Sequence[int], ds: Sequence[int], s_values: Sequence[int]) -> np.ndarray:
+    """``(M, D, S)`` true where the CiS connection probability is below 1 (at ``p = 1``
+    every neuron is the same and the readout carries no information)."""
+    rows = [[cis_probability(m, d) < 1.0 for d in ds] for m in ms]
+    return np.broadcast_to(np.array(rows)[..., None], (len(ms), len(ds), len(s_values)))
+
+
+def s_mask(ms: Sequence[int], ds: Sequence[int], s_values: Sequence[int], s_min: int):
+    """``(M, D, S)`` true where ``s >= s_min``."""
+    keep = np.array([s >= s_min for s in s_values])
+    return np.broadcast_to(keep, (len(ms), len(ds), len(s_values)))
+
+
+def cis_leading_order_grid(ms, ds, s_values) -> np.ndarray:
+    """``(M, D, S)`` the paper's reconstructed CiS variance ``s (1-p)/(p d)``."""
+    return np.array(
+        [
+            [[cis_leading_order(cis_probability(m, d), d, s) for s in s_values] for d in ds]
+            for m in ms
+        ]
+    )
+
+
+def crossover_sensitivity(m: int, d: int, s_max: int, variants: dict) -> dict[str, float]:
+    """Predicted crossover for each dense circuit of ``variants`` (``label -> (u, w, b)``)."""
+    return {label: predicted_crossover(m, d, s_max, dense) for label, dense in variants.items()}
+
+
+def seed_crossovers(grid_s: Sequence[int], dense_var: np.ndarray, cis_var: np.ndarray):
+    """Per-seed crossover from simulated case-balanced variances ``(S, seeds)`` of the two
+    circuits (common random numbers, so the ratio is paired)."""
+    ratio = dense_var / cis_var
+    return np.array([crossover(grid_s, ratio[:, seed]) for seed in range(ratio.shape[1])])
+
+
+def trained_case_errors(result, samples: int, offset: int = 0) -> np.ndarray:
+    """``(S, seeds)`` case-balanced mean squared error of each trained model of a
+    ``UANDResult`` on ``samples`` fresh inputs (the mean of its three case errors)."""
+    generators = eval_generators(result.run, offset)
+    errors = evaluate(result.model, result.task, samples, generators).case_error
+    shape = (len(result.run.s_values), len(result.run.seeds))
+    return errors.double().nanmean(dim=1).view(shape).numpy()
+
+
+def predicted_errors(m: int, d: int, s_values: Sequence[int], dense) -> dict[str, np.ndarray]:
+    """``{"cis", "dense"}``: predicted case-balanced mean squared error (variance plus
+    squared bias) at each ``s``."""
+    circuits = {"cis": cis_circuit(m, d), "dense": dense_circuit(*dense)}
+    return {
+        name: np.array([predict(circuit, d, s).case_error for s in s_values])
+        for name, circuit in circuits.items()
+    }
+
+
+def simulated_error(simulated: dict, name: str) -> np.ndarray:
+    """``(M, D, S, seeds)`` simulated case-balanced mean squared error of each network
+    (its variance plus its squared bias against the AND)."""
+    bias = simulated[f"{name}_mean"] - AND
+    return balanced(simulated[f"{name}_var"] + bias.square()).numpy()
+
+
+def exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred) -> dict[str, tuple[float, float]]:
+    """The fitted exponents as ``name -> (value, error)`` for glueing: ``dense_s``,
+    ``dense_d``, ``cis_s``, ``cis_d`` (simulated, mean and error over seeds) and the same
+    names with ``_pred`` (fitted to the derived variance)."""
+    return {
+        "dense_s": tuple(map(float, dense_fit[0])),
+        "dense_d": tuple(map(float, dense_fit[1])),
+        "cis_s": tuple(map(float, cis_fit[0])),
+        "cis_d": tuple(map(float, cis_fit[1])),
+        "dense_s_pred": (dense_pred[0], 0.0),
+        "dense_d_pred": (dense_pred[1], 0.0),
+        "cis_s_pred": (cis_pred[0], 0.0),
+        "cis_d_pred": (cis_pred[1], 0.0),
+    }
+
+
+def scaling_series(grid, sim_var: dict, pred_var: dict, m_index: int, s=None, d=None):
+    """``(derived, simulated)`` curves of both circuits at ``m = grid.ms[m_index]`` along
+    ``d`` (at fixed ``s``) or along ``s`` (at fixed ``d``), for ``plotting.scaling_lines``;
+    CiS points at ``p = 1`` (zero variance) are left out."""
+    if s is not None:
+        pick = (m_index, slice(None), grid.s_values.index(s))
+    else:
+        pick = (m_index, grid.ds.index(d), slice(None))
+    derived, simulated = {}, {}
+    for name, label in (("cis", "CiS"), ("dense", "dense")):
+        predicted = np.asarray(pred_var[name][pick], dtype=float)
+        mean, err = seed_mean(sim_var[name][pick])
+        keep = predicted > 0
+        derived[label] = np.where(keep, predicted, np.nan)
+        simulated[label] = (np.where(keep, mean, np.nan), np.where(keep, err, np.nan))
+    return derived, simulated
+
+
+def win_points(grid, sim_var: dict, m_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(d, s, dense_wins)`` flat arrays of the simulated grid at ``m = grid.ms[m_index]``
+    (mean variance over seeds), at the points where the CiS variance is positive."""
+    dense = sim_var["dense"][m_index].mean(axis=-1)  # (D, S)
+    cis = sim_var["cis"][m_index].mean(axis=-1)
+    d, s = np.meshgrid(grid.ds, grid.s_values, indexing="ij")
+    keep = cis > 1e-12
+    return d[keep], s[keep], (dense < cis)[keep]
+
+
+def share_where(condition: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the entries selected by ``mask`` where ``condition`` holds."""
+    return float(np.asarray(condition)[np.asarray(mask)].mean())
+
+
+def on_grid(stats: tuple[np.ndarray, np.ndarray], s_values, wanted) -> tuple:
+    """``(mean, err)`` arrays indexed by ``s_values`` restricted to the ``s`` in ``wanted``."""
+    index = [list(s_values).index(s) for s in wanted]
+    return stats[0][index], stats[1][index]
+
+
+def trained_ratio(
+    trained_errors: np.ndarray, s_values, s: int, dense_errors: np.ndarray, dense_s
+) -> tuple[float, float]:
+    """Mean and standard error over seeds of a trained model's error ``(S, seeds)`` at ``s``
+    divided by the dense construction's derived error at ``s``."""
+    if s not in s_values or s not in dense_s:
+        raise ValueError(f"s = {s} is not in the trained runs' s_values {tuple(s_values)}")
+    ratio = trained_errors[list(s_values).index(s)] / dense_errors[list(dense_s).index(s)]
+    mean, err = seed_mean(ratio)
+    return float(mean), float(err)
+
+
+def p_range(ms: Sequence[int], ds: Sequence[int]) -> tuple[float, float]:
+    """Smallest and largest CiS connection probability below 1 on the grid."""
+    values = [cis_probability(m, d) for m in ms for d in ds if cis_probability(m, d) < 1.0]
+    return (min(values), max(values)) if values else (1.0, 1.0)

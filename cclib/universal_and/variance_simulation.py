@@ -23,7 +23,15 @@ import torch
 
 from ..engine.cache import Cache
 from ..engine.seeding import Stream, make_generator
-from .constructions import BinaryCircuit, cis_circuit, dense_circuit, draw_is_u, neuron_classes
+from .constructions import (
+    BinaryCircuit,
+    build_model,
+    cis_circuit,
+    dense_circuit,
+    draw_is_u,
+    neuron_classes,
+)
+from .tasks import pair_indices
 from .variance import SUBCASES, readout_weights
 
 CHUNK_ELEMENTS = 1 << 22
@@ -88,16 +96,16 @@ def _readout_rows(is_u: torch.Tensor, i: torch.Tensor, j: torch.Tensor, beta: to
     return (one_hot * beta.float() / counts).sum(dim=2)
 
 
-def simulate_instance(
+def readout_outputs(
     circuit: BinaryCircuit,
     is_u: torch.Tensor,
     beta: torch.Tensor,
     i: torch.Tensor,
     j: torch.Tensor,
     active: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Readout mean and variance ``(4,)`` per sub-case of one network ``is_u: (d, m)`` on the
-    inputs ``active: (4, pairs, samples, s)`` (float64 statistics).
+) -> torch.Tensor:
+    """Readout ``(pairs, samples)`` of pair ``(i[q], j[q])`` of one network ``is_u: (d, m)``
+    on the inputs ``active: (pairs, samples, s)`` (indices of the inputs that are on).
 
     The pre-activations ``b + sum_{k active} W_k`` come from one ``embedding_bag`` over the
     rows of ``W^T`` plus a bias row that every input includes. Neurons whose readout weight
@@ -107,24 +115,36 @@ def simulate_instance(
     weights = torch.where(is_u.T, circuit.u, circuit.w).float()  # (m, d)
     table = torch.cat([weights, torch.full((1, d), circuit.b)])  # row m: the bias
     rows = _readout_rows(is_u, i, j, beta)  # (pairs, d)
-    _, pairs, samples, s = active.shape
-    bias_index = torch.full((pairs, samples, 1), m, dtype=active.dtype)
+    pairs, samples, s = active.shape
+    bags = torch.cat([active, torch.full((pairs, samples, 1), m, dtype=active.dtype)], dim=2)
     chunk = max(1, CHUNK_ELEMENTS // (d * samples))
+    outputs = []
+    for start in range(0, pairs, chunk):
+        read = rows[start : start + chunk]  # (q, d)
+        used = read.ne(0).any(dim=0).nonzero()[:, 0]
+        block = bags[start : start + chunk]
+        q = block.shape[0]
+        pre = torch.nn.functional.embedding_bag(
+            block.reshape(-1, s + 1), table[:, used].contiguous(), mode="sum"
+        )
+        hidden = torch.relu_(pre).view(q, samples, len(used))
+        outputs.append(torch.bmm(hidden, read[:, used, None])[..., 0])
+    return torch.cat(outputs)
+
+
+def simulate_instance(
+    circuit: BinaryCircuit,
+    is_u: torch.Tensor,
+    beta: torch.Tensor,
+    i: torch.Tensor,
+    j: torch.Tensor,
+    active: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Readout mean and variance ``(4,)`` per sub-case of one network ``is_u: (d, m)`` on the
+    inputs ``active: (4, pairs, samples, s)``, pooled over pairs and samples (float64)."""
     means, variances = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
     for case in range(4):
-        bags = torch.cat([active[case], bias_index], dim=2)  # (pairs, samples, s + 1)
-        outputs = []
-        for start in range(0, pairs, chunk):
-            read = rows[start : start + chunk]  # (q, d)
-            used = read.ne(0).any(dim=0).nonzero()[:, 0]
-            block = bags[start : start + chunk]
-            q = block.shape[0]
-            pre = torch.nn.functional.embedding_bag(
-                block.reshape(-1, s + 1), table[:, used].contiguous(), mode="sum"
-            )
-            hidden = torch.relu_(pre).view(q, samples, len(used))
-            outputs.append(torch.bmm(hidden, read[:, used, None])[..., 0])
-        y = torch.cat(outputs).double()  # (pairs, samples)
+        y = readout_outputs(circuit, is_u, beta, i, j, active[case]).double()
         means[case] = y.mean()
         variances[case] = (y - y.mean()).square().mean()
     return means, variances
@@ -190,3 +210,28 @@ def readout_grid(
         key: torch.stack(values).view(len(ms), len(ds), *shape) for key, values in moments.items()
     }
     return ReadoutGrid(tuple(ms), tuple(ds), tuple(s_values), tuple(seeds), stacked)
+
+
+@torch.no_grad()
+def model_agreement(
+    m: int, d: int, s: int, dense: tuple[float, float, float], samples: int, seed: int = 0
+) -> float:
+    """Largest ``|model output - simulator output|`` of both circuits at ``(m, d, s)``: each
+    built as a ``UniversalAND`` (full readout matrix) and run through its forward pass on
+    the simulator's inputs of every sub-case, against :func:`readout_outputs`."""
+    worst = 0.0
+    for circuit in (cis_circuit(m, d), dense_circuit(*dense)):
+        is_u = draw_is_u([seed], m, d, circuit.q)
+        beta = readout_weights(circuit, s)
+        model = build_model(circuit, is_u, beta[None])
+        generator = make_generator(seed, Stream.EVAL, part=1000 + s)
+        i, j, active = _sample_inputs(m, s, samples, 1, generator)
+        for case in range(4):
+            simulated = readout_outputs(circuit, is_u[0], beta, i, j, active[case])[:, 0]
+            v = torch.zeros(samples, m).scatter_(1, active[case, :, 0], 1.0)
+            table = torch.full((m, m), -1, dtype=torch.long)
+            table[pair_indices(m)[:, 0], pair_indices(m)[:, 1]] = torch.arange(m * (m - 1) // 2)
+            index = table[torch.minimum(i, j), torch.maximum(i, j)]
+            outputs = model(v[None])[0].gather(1, index[:, None])[:, 0]
+            worst = max(worst, float((outputs - simulated).abs().max()))
+    return worst
