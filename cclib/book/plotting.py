@@ -486,3 +486,85 @@ def similarity_map(ax, values, d_values: Sequence[int], s_values: Sequence[int])
 
 
 # --------------------------------------------------------------------------- end uand_training
+# --------------------------------------------------------------------------- uand_variance
+# (owner: the uand_variance chapter; paper 004 section 6.2)
+
+
+def predicted_vs_simulated(ax, series: dict, xlabel: str, ylabel: str):
+    """Log-log scatter of simulated against predicted values, one colour per entry of
+    ``series`` (``label -> (predicted, simulated, stderr[, marker])``, flat arrays), with
+    the diagonal."""
+    low, high = np.inf, 0.0
+    for index, (label, values) in enumerate(series.items()):
+        predicted, simulated, stderr = (_np(v).ravel() for v in values[:3])
+        marker = values[3] if len(values) > 3 else "o"
+        keep = (predicted > 0) & (simulated > 0)
+        face = "none" if marker == "s" else PALETTE[index]
+        ax.errorbar(
+            predicted[keep],
+            simulated[keep],
+            yerr=stderr[keep],
+            fmt=marker,
+            ms=4,
+            lw=0.6,
+            color=PALETTE[index],
+            mfc=face,
+            label=label,
+        )
+        low = min(low, predicted[keep].min(), simulated[keep].min())
+        high = max(high, predicted[keep].max(), simulated[keep].max())
+    ax.plot([low, high], [low, high], color=NAIVE_COLOR, ls="--", lw=1, label="equal")
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def scaling_lines(ax, x, predicted: dict, simulated: dict, xlabel: str, ylabel: str):
+    """Lines of ``predicted`` (``label -> values``) and points with error bars of
+    ``simulated`` (``label -> (mean, stderr)``) against ``x`` on log-log axes; a label
+    present in both shares its colour."""
+    labels = list(dict.fromkeys([*predicted, *simulated]))
+    for index, label in enumerate(labels):
+        color = PALETTE[index % len(PALETTE)]
+        if label in predicted:
+            ax.plot(_np(x), _np(predicted[label]), color=color, lw=1.2, label=f"{label}, derived")
+        if label in simulated:
+            mean, err = simulated[label]
+            ax.errorbar(
+                _np(x), _np(mean), yerr=_np(err), fmt="o", ms=4, color=color,
+                label=f"{label}, simulated",
+            )  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def win_region(ax, d_grid, s_grid, log_ratio, lines: dict, points=None):
+    """Where the dense circuit wins: ``log_ratio (D, S)`` (log10 of dense over CiS variance,
+    derived) as a diverging image over ``d`` (x, log) and ``s`` (y, log), its zero contour
+    in black, extra ``lines`` (``label -> s of each d``) and simulated ``points``
+    (``(d, s, dense_wins)`` arrays: filled = dense wins, open = CiS wins)."""
+    d_grid, s_grid, values = _np(d_grid), _np(s_grid), _np(log_ratio)
+    scale = float(np.nanmax(np.abs(values)))
+    mesh = ax.pcolormesh(
+        d_grid, s_grid, values.T, cmap="RdBu_r", vmin=-scale, vmax=scale, shading="nearest"
+    )
+    ax.contour(d_grid, s_grid, values.T, levels=[0.0], colors="k", linewidths=1.2)
+    for index, (label, s_line) in enumerate(lines.items()):
+        ax.plot(d_grid, _np(s_line), color=PALETTE[(index + 1) % 8], lw=1.4, ls="--", label=label)
+    if points is not None:
+        d_points, s_points, wins = (np.asarray(v) for v in points)
+        ax.scatter(d_points[wins], s_points[wins], c="k", s=14, label="simulated: dense wins")
+        ax.scatter(
+            d_points[~wins], s_points[~wins], facecolors="none", edgecolors="k", s=14,
+            label="simulated: CiS wins",
+        )  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="neurons $d$", ylabel="active inputs $s$")
+    ax.set_ylim(s_grid.min(), s_grid.max())
+    ax.grid(False)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.figure.colorbar(mesh, ax=ax, label="log$_{10}$ (dense / CiS variance)", shrink=0.85)
+    return ax
+
+
+# --------------------------------------------------------------------------- end uand_variance
