@@ -254,7 +254,8 @@ def _run_cached(
         setting.in_process,  # workers' progress bars would interleave in the runner's stderr
     )
     try:  # a diverged run raises inside the computation, so nothing is cached
-        payload = run_sharded(config, len(seeds), shard, merge_shards, cache, setting)
+        gpu = None if device is None else torch.device(device).type == "cuda"
+        payload = run_sharded(config, len(seeds), shard, merge_shards, cache, setting, gpu)
     except TrainingDiverged as error:
         raise SweepDiverged(error, description, describe(error.instance)) from error
     return SweepResult(

@@ -107,7 +107,8 @@ def _start_and_wait_for_training(cache: Path, out: Path) -> tuple[subprocess.Pop
 
 
 def _entry_files(cache: Path) -> dict[str, set[str]]:
-    return {d.name: {p.name for p in d.iterdir()} - {".lock"} for d in cache.iterdir()}
+    locks = {".lock", ".compute.lock"}  # the cache's read/write lock, the executor's compute lock
+    return {d.name: {p.name for p in d.iterdir()} - locks for d in cache.iterdir()}
 
 
 def _result(cache: Path, out: Path) -> tuple[dict, list]:
