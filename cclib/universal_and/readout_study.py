@@ -347,3 +347,9 @@ def combination_table(combinations: dict[str, dict[str, tuple[float, float]]]) -
     """``table`` of ``gate_combinations``: one row per gate, one column per class."""
     values = [[value for value, _ in row.values()] for row in combinations.values()]
     return table(list(combinations), readout.CLASSES, values)
+
+
+def rules_table(rules: dict[tuple[str, str], torch.Tensor]) -> str:
+    """``table`` of ``rule_correlations``: the mean correlation over seeds per choice."""
+    labels = [f"tables={tables}, bias={rule}" for tables, rule in rules]
+    return table(labels, ["correlation"], [[values.mean()] for values in rules.values()])
