@@ -359,11 +359,26 @@ report.figure("fig-var-scaling", fig)
 # is {glue:text}`fit_cis_d:.3f` $\pm$ {glue:text}`fit_cis_d_err:.3f`, which the exact
 # formula reproduces on the same points ({glue:text}`fit_cis_d_pred:.3f`) but which is
 # well short of the asymptotic $-1/2$: on this grid $p$ is between
-# {glue:text}`p_low:.2f` and {glue:text}`p_high:.2f`, not small, and the factor $(1-p)/p$
-# grows more slowly than $\sqrt d$ while $p$ is not small. Its exponent in $s$,
-# {glue:text}`fit_cis_s:.2f`, sits above the leading-order $1$ for the same reason (the
-# variance of $\mathrm{ReLU}(X - 1)$ grows faster than linearly while $ps$ is near $1$).
+# {glue:text}`p_low:.2f` and {glue:text}`p_high:.2f`, not small, and with
+# $p \propto d^{-1/2}$ the factor $1 - p$ of the leading-order formula adds
+# $p/(2(1-p))$ to its local exponent $-1/2$. Its exponent in $s$,
+# {glue:text}`fit_cis_s:.2f`, is above the leading-order $1$: the interference counts $s - 2$
+# or $s - 1$ inputs rather than $s$ (a steeper slope at small $s$), and in the case where
+# neither input is on, $\mathrm{ReLU}(X - 1)$ only starts to vary once $ps$ nears $1$.
 #
+# The $s^2$ law rests on interference of mean zero, $q u + (1-q) w = 0$, as the paper
+# assumes. With the chapter's $w = -2u$ the mean interference is $-s_o u/2$: as $s$ grows
+# the neurons fall below their threshold at fixed $b$, and the derived local exponent
+# between $s = 32$ and $64$ is {glue:text}`local_chapter:.1f` (against
+# {glue:text}`local_symmetric:.2f` for $w = -u$, $b = u/2$). On the grid ($s \le 16$) this
+# has not yet set in; beyond it the bias would have to follow $s$, and the trained models
+# of {ref}`uand_training` turn to other solutions there.
+
+# %%
+report.number("local_chapter", va.local_exponent_s(DENSE, max(DS), 32, 64))
+report.number("local_symmetric", va.local_exponent_s((1.0, -1.0, 0.5), max(DS), 32, 64))
+
+# %% [markdown]
 # ## Where the dense circuit wins
 #
 # At $m =$ {glue:text}`cross_m:.0f` and $d =$ {glue:text}`cross_d:.0f` we follow the ratio

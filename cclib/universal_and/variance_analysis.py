@@ -276,3 +276,12 @@ def p_range(ms: Sequence[int], ds: Sequence[int]) -> tuple[float, float]:
     """Smallest and largest CiS connection probability below 1 on the grid."""
     values = [cis_probability(m, d) for m in ms for d in ds if cis_probability(m, d) < 1.0]
     return (min(values), max(values)) if values else (1.0, 1.0)
+
+
+def local_exponent_s(dense: tuple[float, float, float], d: int, s_low: int, s_high: int) -> float:
+    """Derived local exponent ``log(V(s_high)/V(s_low)) / log(s_high/s_low)`` of the dense
+    circuit's case-balanced variance in ``s``."""
+    circuit = dense_circuit(*dense)
+    low = predict(circuit, d, s_low).case_variance
+    high = predict(circuit, d, s_high).case_variance
+    return math.log(high / low) / math.log(s_high / s_low)
