@@ -418,7 +418,7 @@ def uand_loss_panels(
         ax.set_yscale("log")
         ax.set_ylabel("case-balanced loss")
         ax.set_title(f"d = {d}", fontsize=9)
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper right")
     return axes
 
 

@@ -31,6 +31,7 @@ from .params import (  # noqa: E402
     count_param,
     float_param,
     lr_param,
+    non_negative,
     positive,
     seeds_param,
     steps_param,
@@ -170,6 +171,12 @@ register(
                 "eval_samples",
                 {"smoke": 128, "quick": 4096, "paper": 16384},
                 "fresh samples on which each model's loss, case errors and accuracy are measured",
+            ),
+            float_param(
+                "alt_weight_decay",
+                0.01,
+                "weight decay of the robustness run (at s_low and the middle d of the grid)",
+                non_negative,
             ),
         ),
         relations=(

@@ -28,7 +28,8 @@ class BinaryFit:
     ``u (K, d)`` is the larger value, ``w (K, d)`` the smaller, ``b (K, d)`` the bias,
     ``is_u (K, d, m)`` which value each weight is assigned to, ``spread90 (K, d)`` the 90th
     percentile of a weight's distance to its neuron's nearer value, ``explained (K, d)``
-    the fraction of the neuron's weight variance the fit explains (1 for a constant row).
+    the fraction of the neuron's weight variance the fit explains (1 for a constant row),
+    ``distance (K, d, m)`` each weight's distance to its nearer value.
     """
 
     u: torch.Tensor
@@ -37,11 +38,19 @@ class BinaryFit:
     is_u: torch.Tensor
     spread90: torch.Tensor
     explained: torch.Tensor
+    distance: torch.Tensor | None = None
 
     @property
     def u_fraction(self) -> torch.Tensor:
         """``(K, d)`` share of each neuron's inputs assigned to ``u``."""
         return self.is_u.float().mean(dim=-1)
+
+    def close_share(self, tolerance: float) -> torch.Tensor:
+        """``(K, d)`` share of each neuron's weights within ``tolerance (u - w)`` of their
+        nearer value."""
+        if self.distance is None:
+            raise ValueError("this fit was made without the distances of its weights")
+        return (self.distance <= tolerance * (self.u - self.w)[..., None]).float().mean(dim=-1)
 
     @property
     def ratio(self) -> torch.Tensor:
@@ -82,7 +91,8 @@ def fit_binary(w: torch.Tensor, b: torch.Tensor) -> BinaryFit:
     threshold = sorted_w.gather(-1, split[..., None])  # largest weight of the low group
     is_u = w > threshold
     nearer = torch.where(is_u, high_value[..., None], low_value[..., None]).to(w.dtype)
-    spread90 = torch.quantile((w - nearer).abs().float(), 0.9, dim=-1)
+    distance = (w - nearer).abs()
+    spread90 = torch.quantile(distance.float(), 0.9, dim=-1)
     explained = torch.where(total > 0, 1.0 - best / total.clamp(min=1e-300), 1.0)
     return BinaryFit(
         u=high_value.to(w.dtype),
@@ -91,6 +101,7 @@ def fit_binary(w: torch.Tensor, b: torch.Tensor) -> BinaryFit:
         is_u=is_u,
         spread90=spread90.to(w.dtype),
         explained=explained.to(w.dtype),
+        distance=distance,
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "and_accuracy",
     "case_errors",
     "chapter_runs",
+    "decay_variant",
     "eval_generators",
     "evaluate",
     "parse_grid",
@@ -157,6 +158,12 @@ def train_run(
         losses=torch.cat([part["losses"] for part in parts], dim=1),
         loss_window=windows.pop(),
     )
+
+
+def decay_variant(run: UANDRun, s: int, weight_decay: float) -> UANDRun:
+    """The single-``s`` run of ``run`` with another weight decay (a robustness check)."""
+    train = dataclasses.replace(run.train, weight_decay=weight_decay)
+    return dataclasses.replace(run.part(s), train=train)
 
 
 def eval_generators(run: UANDRun, offset: int = 0) -> list[torch.Generator]:

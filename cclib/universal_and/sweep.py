@@ -33,7 +33,9 @@ class SweepSummary:
     statistics over the ``d`` neurons of each model: ``u``, ``w``, ``b`` (medians),
     ``ratio`` (median ``u / w``), ``u_fraction`` (mean share of ``u``-weights),
     ``u_positive``, ``w_negative``, ``b_positive`` (share of neurons with that sign),
-    ``same_sign`` (share of neurons whose two values have one sign: an additive neuron).
+    ``same_sign`` (share of neurons whose two values have one sign: an additive neuron);
+    ``close_share`` a second, cruder binary score: the share of weights within a tenth of
+    their neuron's gap ``u - w`` of their nearer value.
     ``fits`` keeps the ``BinaryFit`` of each run (instances s-major, as in the run).
     """
 
@@ -54,6 +56,7 @@ class SweepSummary:
     w_negative: np.ndarray
     b_positive: np.ndarray
     same_sign: np.ndarray
+    close_share: np.ndarray
     fits: tuple[BinaryFit, ...]
 
     def s_index(self, s: int) -> int:
@@ -77,6 +80,7 @@ def _neuron_statistics(fit: BinaryFit) -> dict[str, torch.Tensor]:
         "w_negative": (fit.w < 0).float().mean(dim=1),
         "b_positive": (fit.b > 0).float().mean(dim=1),
         "same_sign": ((fit.u > 0) == (fit.w > 0)).float().mean(dim=1),
+        "close_share": fit.close_share(0.1).mean(dim=1),
     }
 
 
@@ -142,6 +146,29 @@ def relative_spread(values: np.ndarray) -> tuple[float, float]:
     ratio = (means.max() - means.min()) / abs(means.mean())
     per_seed = (values.max(axis=0) - values.min(axis=0)) / np.abs(values.mean(axis=0))
     return float(ratio), float(seed_mean(per_seed)[1])
+
+
+def signs_hold(summary: SweepSummary, share: float) -> bool:
+    """Whether every model has ``u > 0``, ``w < 0`` and ``b > 0`` in at least ``share`` of
+    its neurons."""
+    return bool(
+        min(summary.u_positive.min(), summary.w_negative.min(), summary.b_positive.min()) >= share
+    )
+
+
+def compare_models(
+    summary: SweepSummary, other: SweepSummary, row: int, s: int, other_row: int = 0
+) -> str:
+    """A small table: seed means of the circuit's numbers for the models at ``(row, s)`` of
+    ``summary`` and at ``(other_row, s)`` of ``other`` (e.g. another weight decay)."""
+    names = ("loss", "accuracy", "similarity", "u", "w", "b", "ratio", "u_fraction")
+    columns = (
+        [getattr(summary, name)[row, summary.s_index(s)].mean() for name in names],
+        [getattr(other, name)[other_row, other.s_index(s)].mean() for name in names],
+    )
+    lines = [f"{'':>12} {'main':>9} {'variant':>9}"]
+    lines += [f"{name:>12} {a:9.4f} {b:9.4f}" for name, a, b in zip(names, *columns, strict=True)]
+    return "\n".join(lines)
 
 
 def loss_histories(results: Sequence[UANDResult]) -> np.ndarray:

@@ -83,3 +83,8 @@ def test_spread90_is_the_90th_percentile_of_the_distance_to_the_nearer_value():
     torch.testing.assert_close(fit.spread90, expected)
     assert float(fit.spread90.max()) < 0.03
     assert float(binary_similarity(weights + noise).min()) > 0.99
+    torch.testing.assert_close(fit.distance, (weights + noise - nearer).abs())
+    gap = (fit.u - fit.w)[..., None]
+    expected_share = (fit.distance <= 0.1 * gap).float().mean(-1)
+    torch.testing.assert_close(fit.close_share(0.1), expected_share)
+    assert float(fit.close_share(0.1).min()) > 0.9  # noise 0.01 against a gap above 0.6

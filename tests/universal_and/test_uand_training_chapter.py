@@ -14,7 +14,7 @@ from cclib.book.params import ParameterError
 from cclib.book.specs import get_spec
 from cclib.engine.training import TrainConfig
 from cclib.universal_and import sweep
-from cclib.universal_and.experiments import UANDRun, train_run
+from cclib.universal_and.experiments import UANDRun, decay_variant, train_run
 
 CLAIM_IDS = (
     "uand.solves_low_s",
@@ -26,6 +26,7 @@ CLAIM_IDS = (
     "uand.even_split",
     "uand.values_stable_in_d",
     "uand.degenerate_high_s",
+    "uand.binary_robust_decay",
 )
 
 
@@ -81,6 +82,18 @@ def test_summary_shapes_and_seed_statistics(monkeypatch):
     # the untrained layer: init similarity for every (d, s) of one seed is the same matrix
     np.testing.assert_allclose(summary.init_similarity[:, 0], summary.init_similarity[:, 1])
     assert len(sweep.describe_solution(summary, 3, 6, 1 / 18)) == 2
+    assert summary.close_share.shape == (2, 2, 3)
+    assert isinstance(sweep.signs_hold(summary, 0.0), bool) and sweep.signs_hold(summary, 0.0)
+    table = sweep.compare_models(summary, summary, 1, 3, other_row=1)
+    assert "similarity" in table and len(table.splitlines()) == 9
+
+
+def test_decay_variant_changes_only_the_decay_and_s():
+    run = UANDRun(m=6, d=4, s_values=(2, 3), seeds=(0, 1), train=TrainConfig(weight_decay=0.1))
+    variant = decay_variant(run, 3, 0.01)
+    assert variant.s_values == (3,) and variant.seeds == run.seeds and variant.d == run.d
+    assert variant.train.weight_decay == 0.01
+    assert variant.train.lr == run.train.lr and variant.train.steps == run.train.steps
 
 
 def test_pooled_and_relative_spread():
