@@ -296,6 +296,13 @@ register(
                 "ideal (ReLU of the fitted u, w, b alone)",
                 ("sampled", "ideal"),
             ),
+            choice_param(
+                "frozen_share",
+                "trained",
+                "share of u weights in the random binary layer (and the moments of the Gaussian "
+                "one): trained (the trained circuit's mean share) or half",
+                ("trained", "half"),
+            ),
         ),
         relations=UAND_READOUT_RELATIONS,
         budget=uand_readout_budget,
