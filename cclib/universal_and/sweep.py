@@ -161,7 +161,19 @@ def compare_models(
 ) -> str:
     """A small table: seed means of the circuit's numbers for the models at ``(row, s)`` of
     ``summary`` and at ``(other_row, s)`` of ``other`` (e.g. another weight decay)."""
-    names = ("loss", "accuracy", "similarity", "u", "w", "b", "ratio", "u_fraction")
+    names = (
+        "loss",
+        "accuracy",
+        "similarity",
+        "u",
+        "w",
+        "b",
+        "ratio",
+        "u_fraction",
+        "u_positive",
+        "w_negative",
+        "b_positive",
+    )
     columns = (
         [getattr(summary, name)[row, summary.s_index(s)].mean() for name in names],
         [getattr(other, name)[other_row, other.s_index(s)].mean() for name in names],
@@ -169,6 +181,18 @@ def compare_models(
     lines = [f"{'':>12} {'main':>9} {'variant':>9}"]
     lines += [f"{name:>12} {a:9.4f} {b:9.4f}" for name, a, b in zip(names, *columns, strict=True)]
     return "\n".join(lines)
+
+
+def circuit_verdict(summary: SweepSummary, row: int, s: int, share: float = 0.9) -> str:
+    """The binary score and the three sign shares of the models at ``(row, s)`` (seed
+    means) in words, each marked against its threshold (score and shares ``>= share``)."""
+    index = summary.s_index(s)
+    score = summary.similarity[row, index].mean()
+    parts = [f"a binary score of {score:.3f} ({'at least' if score >= share else 'below'} {share})"]
+    for name, sign in (("u_positive", "u > 0"), ("w_negative", "w < 0"), ("b_positive", "b > 0")):
+        value = getattr(summary, name)[row, index].mean()
+        parts.append(f"{sign} in a share {value:.2f} of the neurons")
+    return ", ".join(parts)
 
 
 def loss_histories(results: Sequence[UANDResult]) -> np.ndarray:

@@ -85,7 +85,8 @@ def test_summary_shapes_and_seed_statistics(monkeypatch):
     assert summary.close_share.shape == (2, 2, 3)
     assert isinstance(sweep.signs_hold(summary, 0.0), bool) and sweep.signs_hold(summary, 0.0)
     table = sweep.compare_models(summary, summary, 1, 3, other_row=1)
-    assert "similarity" in table and len(table.splitlines()) == 9
+    assert "similarity" in table and len(table.splitlines()) == 12
+    assert "b > 0 in a share" in sweep.circuit_verdict(summary, 0, 2)
 
 
 def test_decay_variant_changes_only_the_decay_and_s():
