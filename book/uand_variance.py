@@ -521,8 +521,13 @@ built = {name: va.seed_mean(va.simulated_error(matched.moments, name)[0, 0]) for
 # %%
 derived = va.predicted_errors(run.m, run.d, S_T, DENSE)
 fig, ax = plotting.figure(width=6.4, height=4.0)
-measured_errors = {"trained": va.on_grid(trained, run.s_values, S_T), **built}
-plotting.scaling_lines(ax, S_T, derived, measured_errors, "active inputs $s$", "readout error")
+lines = {"CiS": derived["cis"], "dense": derived["dense"]}
+points = {
+    "CiS": built["cis"],
+    "dense": built["dense"],
+    "trained": va.on_grid(trained, run.s_values, S_T),
+}
+plotting.scaling_lines(ax, S_T, lines, points, "active inputs $s$", "readout error")
 ax.set_title(f"m = {run.m}, d = {run.d}", fontsize=9)
 report.figure("fig-var-trained", fig)
 

@@ -519,10 +519,18 @@ def predicted_vs_simulated(ax, series: dict, xlabel: str, ylabel: str):
     return ax
 
 
+def plain_log_ticks(axis, values) -> None:
+    """Ticks of a log ``axis`` (``ax.xaxis``/``ax.yaxis``) at ``values``, written plainly."""
+    axis.set_major_locator(matplotlib.ticker.FixedLocator(list(values)))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
 def scaling_lines(ax, x, predicted: dict, simulated: dict, xlabel: str, ylabel: str):
     """Lines of ``predicted`` (``label -> values``) and points with error bars of
     ``simulated`` (``label -> (mean, stderr)``) against ``x`` on log-log axes; a label
-    present in both shares its colour."""
+    present in both shares its colour (and its legend says which is derived, which
+    simulated). ``x`` gets plain ticks when it has at most 12 values."""
     labels = list(dict.fromkeys([*predicted, *simulated]))
     for index, label in enumerate(labels):
         color = PALETTE[index % len(PALETTE)]
@@ -530,11 +538,13 @@ def scaling_lines(ax, x, predicted: dict, simulated: dict, xlabel: str, ylabel: 
             ax.plot(_np(x), _np(predicted[label]), color=color, lw=1.2, label=f"{label}, derived")
         if label in simulated:
             mean, err = simulated[label]
+            name = f"{label}, simulated" if label in predicted else label
             ax.errorbar(
-                _np(x), _np(mean), yerr=_np(err), fmt="o", ms=4, color=color,
-                label=f"{label}, simulated",
+                _np(x), _np(mean), yerr=_np(err), fmt="o", ms=4, color=color, label=name
             )  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel)
+    if len(x) <= 12:
+        plain_log_ticks(ax.xaxis, _np(x))
     ax.legend(fontsize=7)
     return ax
 
@@ -561,6 +571,9 @@ def win_region(ax, d_grid, s_grid, log_ratio, lines: dict, points=None):
         )  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="neurons $d$", ylabel="active inputs $s$")
     ax.set_ylim(s_grid.min(), s_grid.max())
+    plain_log_ticks(
+        ax.yaxis, [s for s in (2, 3, 4, 6, 10, 16, 24, 40, 64, 100) if s <= s_grid.max()]
+    )
     ax.grid(False)
     ax.legend(fontsize=7, loc="upper left")
     ax.figure.colorbar(mesh, ax=ax, label="log$_{10}$ (dense / CiS variance)", shrink=0.85)

@@ -309,3 +309,202 @@ register(
     )
 )
 # --------------------------------------------------------------------------- end uand_readout
+
+
+# --------------------------------------------------------------------------- uand_variance
+# (owner: the uand_variance chapter; issue 10)
+from .params import ParameterError as _ParameterError  # noqa: E402
+from .params import Relation as _Relation  # noqa: E402
+from .params import float_param as _float_param  # noqa: E402
+from .params import in_open_closed as _in_open_closed  # noqa: E402
+
+
+def _in_grid(name: str, grid: str) -> _Relation:
+    """``values[name]`` is one of the grid ``values[grid]``."""
+    return _Relation(
+        lambda v: v[name] in parse_grid(v[grid]),
+        f"{name} in {grid}",
+        lambda v: f"parameter {name!r}: must be one of {grid} ({v[grid]}), got {v[name]}",
+    )
+
+
+UAND_VARIANCE_RELATIONS = (
+    two_seeds,
+    _in_grid("crossover_m", "m_values"),
+    _in_grid("crossover_d", "d_values"),
+    _Relation(
+        lambda v: max(parse_grid(v["s_values"])) <= min(parse_grid(v["m_values"])),
+        "every s <= every m",
+        lambda v: (
+            f"parameter 's_values': every s must be <= the smallest m of m_values "
+            f"({v['m_values']}), got {v['s_values']}"
+        ),
+    ),
+    _Relation(
+        lambda v: len([s for s in parse_grid(v["s_values"]) if s >= v["fit_s_min"]]) >= 2,
+        "two s >= fit_s_min",
+        lambda v: (
+            f"parameter 'fit_s_min': at least two s of s_values ({v['s_values']}) must be "
+            f">= fit_s_min, got {v['fit_s_min']}"
+        ),
+    ),
+    _Relation(
+        lambda v: v["dense_w"] < 0 < v["dense_u"] and v["dense_b"] > 0,
+        "dense_w < 0 < dense_u, dense_b > 0",
+        lambda v: (
+            "parameters 'dense_u', 'dense_w', 'dense_b': the dense circuit needs u > 0 > w and "
+            f"b > 0, got u = {v['dense_u']}, w = {v['dense_w']}, b = {v['dense_b']}"
+        ),
+    ),
+)
+
+#: Neuron activations the variance simulation holds at once
+#: (``cclib.universal_and.variance_simulation.CHUNK_ELEMENTS``; a test keeps them equal).
+UAND_VARIANCE_CHUNK = 1 << 22
+
+
+def uand_variance_budget(cfg) -> Budget:
+    """The variance chapter's simulations hold one network's weights, the sampled inputs of
+    one instance and a bounded chunk of activations; its trained comparison reads (or
+    trains) the ``uand_training`` runs of the same profile, whose budget applies."""
+    from .specs import get_spec
+
+    train_cfg = get_spec("uand_training").resolve(cfg.profile)
+    if cfg.trained_s not in parse_grid(train_cfg.s_values):
+        raise _ParameterError(
+            f"parameter 'trained_s': must be one of uand_training's s_values at profile "
+            f"{cfg.profile} ({train_cfg.s_values}), got {cfg.trained_s}"
+        )
+    d, m = max(parse_grid(cfg.d_values)), max(parse_grid(cfg.m_values))
+    s = max(parse_grid(cfg.s_values))
+    sim = 4.0 * (
+        cfg.seeds * d * m
+        + 2 * (m + 1) * d
+        + 3 * UAND_VARIANCE_CHUNK
+        + 4 * cfg.pairs * cfg.samples * (m + s + 1)
+    )
+    train_memory, train_reason = uand_memory(train_cfg)
+    if sim >= train_memory:
+        reason = (
+            f"simulating d = {d} neurons (largest of d_values) at m = {m}, {cfg.pairs} pairs "
+            f"x {cfg.samples} samples per instance: {gb(sim)}"
+        )
+        return Budget(train_cfg.steps, f"steps = {train_cfg.steps:,}", sim, reason)
+    return Budget(
+        train_cfg.steps,
+        f"steps = {train_cfg.steps:,} (uand_training's models at profile {cfg.profile})",
+        train_memory,
+        f"the trained comparison: {train_reason}",
+    )
+
+
+register(
+    ChapterSpec(
+        "uand_variance",
+        "Variance of the readout, dense against sparse",
+        (
+            grid_param(
+                "m_values",
+                {"smoke": "12", "quick": "30,100", "paper": "30,100"},
+                "inputs m of the simulation grid, comma-separated and increasing",
+            ),
+            grid_param(
+                "d_values",
+                {
+                    "smoke": "100,300",
+                    "quick": "300,1000,3000,10000,30000",
+                    "paper": "300,1000,3000,10000,30000,100000",
+                },
+                "neurons d of the simulation grid, comma-separated and increasing",
+            ),
+            grid_param(
+                "s_values",
+                {
+                    "smoke": "2,3,4",
+                    "quick": "2,3,4,6,8,10,12,16",
+                    "paper": "2,3,4,6,8,10,12,16,20,24",
+                },
+                "active inputs s of the simulation grid (each >= 2)",
+                minimum=2,
+            ),
+            seeds_param(
+                {"smoke": 2, "quick": 4, "paper": 6},
+                help="networks (construction seeds) per grid point, at least 2",
+            ),
+            count_param(
+                "pairs",
+                {"smoke": 4, "quick": 32, "paper": 64},
+                "random pairs (i, j) per network and input sub-case",
+            ),
+            count_param(
+                "samples",
+                {"smoke": 8, "quick": 24, "paper": 64},
+                "inputs per pair and sub-case in the simulation",
+                minimum=2,
+            ),
+            _float_param("dense_u", 1.0, "dense circuit: the positive weight u, > 0"),
+            _float_param("dense_w", -2.0, "dense circuit: the negative weight w, < 0"),
+            _float_param("dense_b", 1.0, "dense circuit: the bias b, > 0"),
+            count_param(
+                "crossover_m",
+                {"smoke": 12, "quick": 30, "paper": 100},
+                "m of the crossover claims (one of m_values)",
+            ),
+            count_param(
+                "crossover_d",
+                {"smoke": 300, "quick": 30000, "paper": 100000},
+                "d of the crossover claims (one of d_values)",
+            ),
+            count_param(
+                "fit_s_min",
+                {"smoke": 3, "quick": 4, "paper": 4},
+                "smallest s in the fit of the dense exponent in s",
+                minimum=2,
+            ),
+            _float_param(
+                "tolerance",
+                0.05,
+                "relative difference of prediction and simulation that counts as agreement, "
+                "in (0, 1]",
+                _in_open_closed(0.0, 1.0),
+            ),
+            _float_param(
+                "z",
+                3.0,
+                "standard errors (over seeds) that also count as agreement, positive",
+                positive,
+            ),
+            _float_param(
+                "exponent_tolerance",
+                0.15,
+                "largest difference of a fitted exponent from its prediction that agrees, positive",
+                positive,
+            ),
+            count_param(
+                "trained_s",
+                3,
+                "s of the trained-against-dense claim (one of uand_training's s_values)",
+                minimum=2,
+            ),
+            count_param(
+                "eval_samples",
+                {"smoke": 128, "quick": 4096, "paper": 16384},
+                "fresh samples on which each trained model's case errors are measured",
+            ),
+            count_param(
+                "max_steps",
+                MAX_STEPS_DEFAULT,
+                "most training steps one instance may take (uand_training's models)",
+            ),
+            _float_param(
+                "max_memory_gb",
+                default_max_memory_gb(),
+                "largest estimated memory of one run in GB (default: half the RAM, <= 8)",
+                positive,
+            ),
+        ),
+        relations=UAND_VARIANCE_RELATIONS,
+        budget=uand_variance_budget,
+    )
+)
+# --------------------------------------------------------------------------- end uand_variance
