@@ -41,13 +41,29 @@ def sigma_sweep(profile: str) -> ex.MLPSweep:
     return ex.grid_sweep(cfg, settings, cfg.sigma_seeds, cfg.vary_matrix)
 
 
-def timed_sweep(sweep: ex.MLPSweep, setting: str) -> tuple[float, ex.SweepResult]:
-    """Seconds to train ``sweep`` from scratch under ``setting`` (cluster already started)."""
+def _cpu_seconds() -> float:
+    return time.process_time()
+
+
+def cpu_seconds(setting: str) -> float:
+    """CPU seconds used so far by the processes that train under ``setting`` (this one, or
+    the cluster's workers together)."""
+    parsed = executor.parse_executor(setting)
+    if parsed.in_process:
+        return _cpu_seconds()
+    return sum(executor.get_client(parsed).run(_cpu_seconds).values())
+
+
+def timed_sweep(sweep: ex.MLPSweep, setting: str) -> tuple[float, float, ex.SweepResult]:
+    """Wall and CPU seconds to train ``sweep`` from scratch under ``setting`` (a cluster
+    already started). The CPU seconds do not depend on other jobs' load; the wall time does."""
     os.environ[executor.ENV] = setting
     with tempfile.TemporaryDirectory(prefix="ccbook-bench-") as root:
+        cpu = cpu_seconds(setting)
         start = time.perf_counter()
         result = ex.run_mlp_sweep(sweep, Cache(root), description="sigma sweep")
-        return time.perf_counter() - start, result
+        wall = time.perf_counter() - start
+        return wall, cpu_seconds(setting) - cpu, result
 
 
 def _nothing(start: int, stop: int, checkpointer) -> dict:
@@ -95,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": load(),
     }
     local = executor.parse_executor(f"local:{args.workers}")
-    seconds, whole = timed_sweep(sweep, "inprocess")
-    out["in_process_s"] = seconds
+    seconds, cpu, whole = timed_sweep(sweep, "inprocess")
+    out["in_process_s"], out["in_process_cpu_s"] = seconds, cpu
     start = time.perf_counter()
     executor.get_client(local)
     out["cluster_start_s"] = time.perf_counter() - start
-    seconds, sharded = timed_sweep(sweep, str(local))
-    out[f"local_{args.workers}_s"] = seconds
+    seconds, cpu, sharded = timed_sweep(sweep, str(local))
+    out[f"local_{args.workers}_s"], out[f"local_{args.workers}_cpu_s"] = seconds, cpu
     out["speedup"] = out["in_process_s"] / seconds
     out["max_weight_difference"] = max(
         float((whole.state[k] - sharded.state[k]).abs().max()) for k in whole.state
@@ -117,11 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         f"mixing sigma sweep ({args.profile}: {out['instances']} instances x {out['steps']} "
         f"steps), {out['cpus']} CPUs, load average {out['load_before']} -> {out['load_after']}"
     )
-    print(f"  in-process (one batched run)       {out['in_process_s']:8.1f} s")
     print(
-        f"  LocalCluster, {w} workers ({w} shards)  {out[f'local_{w}_s']:8.1f} s  "
-        f"(speed-up {out['speedup']:.2f}x; cluster start {out['cluster_start_s']:.1f} s "
-        "not included)"
+        f"  in-process (one batched run)        {out['in_process_s']:8.1f} s wall "
+        f"{out['in_process_cpu_s']:8.1f} s CPU"
+    )
+    print(
+        f"  LocalCluster, {w} workers ({w} shards)  {out[f'local_{w}_s']:8.1f} s wall "
+        f"{out[f'local_{w}_cpu_s']:8.1f} s CPU (speed-up {out['speedup']:.2f}x; cluster "
+        f"start {out['cluster_start_s']:.1f} s not included)"
     )
     print(f"  largest weight difference           {out['max_weight_difference']:.2e}")
     print(
