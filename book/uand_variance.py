@@ -9,9 +9,9 @@
 # derives the readout error of both circuits again, builds both as hand-coded networks of
 # the trained model's shape, and lets forward passes over a grid of $(m, d, s)$ decide.
 # **Claims: the derived error matches the simulation over the grid; the dense variance grows
-# as $s^2/d$, the sparse one falls as a power of $d$ near $-1/2$; the dense circuit has the
-# smaller variance below a crossover $s$ that scales like the paper's $\sqrt d/\log(m)^2$;
-# and a trained network is compared with both.**
+# as $s^2/d$, the sparse one falls more slowly in $d$ than its asymptotic $d^{-1/2}$; the
+# dense circuit has the smaller variance below a crossover $s$ that scales like the paper's
+# $\sqrt d/\log(m)^2$; and a trained network is compared with both.**
 
 # %% tags=["parameters"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
@@ -137,10 +137,11 @@ report.number("dense_b", cfg.dense_b)
 # sub-cases sharing their case's weight.
 #
 # **Approximations.** {eq}`eq-var-moments` needs every class non-empty ($N_c \ge 1$; we sum
-# $\mathbb E[1/N_c \mid N_c \ge 1]$ exactly, and every grid point has
-# $P(N_c = 0) < 10^{-9}$). It is the variance over networks and inputs; a single network's
-# error, pooled over its pairs, estimates it because its pairs are exchangeable. Everything
-# else is exact. To see the scaling we then approximate, as the paper does:
+# $\mathbb E[1/N_c \mid N_c \ge 1]$ exactly; on this grid some class of a pair is empty
+# with probability at most {glue:text}`empty_class:.1e`). It is the variance over networks
+# and inputs; a single network's error, pooled over its pairs, estimates it because its
+# pairs are exchangeable. Everything else is exact. To see the scaling we then approximate,
+# as the paper does:
 #
 # - *CiS.* Class A neurons see $X \sim \mathrm{Binomial}(s_o, p)$ with no ReLU effect when an
 #   input of the pair is on, so $S_A \approx s\, p (1-p)$; with
@@ -176,8 +177,9 @@ report.number("beta_c", example.beta[3])
 # whole compute layer and the pair's readout row. Both circuits see the same pairs and
 # inputs, so their comparison is paired. We measure each network's readout variance about
 # the *predicted* mean: a single network's variance about its own mean misses the shift
-# that all its pairs share (its $m$ weight columns are common to every pair), which at
-# $m = 30$ and $s = 16$ is a fifth of the variance.
+# that all its pairs share (its $m$ weight columns are common to every pair), up to
+# {glue:text}`shift_share_pct:.0f`% of the CiS variance on this grid (at small $m$ and $d$
+# and large $s$).
 
 # %%
 grid = vs.readout_grid(MS, DS, SS, range(cfg.seeds), cfg.pairs, cfg.samples, DENSE, Cache())
@@ -190,12 +192,14 @@ report.number("samples", cfg.samples)
 report.text("grid_m", cfg.m_values)
 report.text("grid_d", cfg.d_values)
 report.text("grid_s", cfg.s_values)
+report.number("empty_class", va.empty_class_probability(MS, DS))
 
 # %%
 sim_var = {name: variance.balanced(simulated[name]).numpy() for name in simulated}
 pred_var = {name: variance.balanced(predicted[f"{name}_var"]).numpy() for name in simulated}
 sim_mean = {name: va.seed_mean(sim_var[name]) for name in simulated}
 leading = va.cis_leading_order_grid(MS, DS, SS)
+report.number("shift_share_pct", 100 * va.shared_shift_share(grid.moments, simulated["cis"], "cis"))
 sparse = va.sparse_mask(MS, DS, SS)
 
 # %%
@@ -449,8 +453,8 @@ report.figure("fig-var-win", fig)
 # Where each circuit has the smaller readout variance at $m =$ {glue:text}`cross_m:.0f`:
 # colour is the derived $\log_{10}$ of dense over CiS variance (blue: dense wins), the black
 # line its zero. Dots are the simulated grid (mean over networks; filled: dense wins). The
-# dashed line is the paper's scale $\sqrt d / \log(m)^2$: the derived boundary runs parallel
-# to it, lower by a constant factor. At small $d$, $p = 1$ and the CiS variance vanishes
+# dashed line is the paper's scale $\sqrt d / \log(m)^2$: at large $d$ the derived boundary
+# follows it at a roughly constant factor below. At small $d$, $p = 1$ and the CiS variance vanishes
 # (every neuron is the same; the readout then carries no information at all).
 # ```
 #
@@ -469,10 +473,10 @@ report.number("sens_high", max(sensitivity.values()))
 
 # %% [markdown]
 # Across these choices the crossover moves between {glue:text}`sens_low:.1f` and
-# {glue:text}`sens_high:.1f`: the dense circuit's constant depends on its weights (the
-# chapter's are near the best of the family at every $s$ we tried), the scaling in $d$ and
-# $m$ does not. The formula checks and exponents hold for any $(u, w, b)$, since the
-# derivation is exact for every binary circuit.
+# {glue:text}`sens_high:.1f`: the dense circuit's constant depends on its weights, while the
+# scaling argument in $d$ and $m$ does not. The derived formula itself holds for any
+# $(u, w, b)$, since the derivation is exact for every binary circuit (the $s^2$ law does
+# not, as shown above).
 #
 # **The CiS bias.** The comparison above is the paper's: variance only, as if both readouts
 # were unbiased. The CiS readout is not: its mean in sub-case $01$ is $p(s-1)$ rather than

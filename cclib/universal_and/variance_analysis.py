@@ -285,3 +285,25 @@ def local_exponent_s(dense: tuple[float, float, float], d: int, s_low: int, s_hi
     low = predict(circuit, d, s_low).case_variance
     high = predict(circuit, d, s_high).case_variance
     return math.log(high / low) / math.log(s_high / s_low)
+
+
+def shared_shift_share(simulated: dict, total: torch.Tensor, name: str) -> float:
+    """Largest share (over the grid, mean over seeds) of the variance about the predicted
+    mean that a network's variance about its own mean misses: the shift all its pairs share."""
+    own = balanced(simulated[f"{name}_var"]).numpy().mean(axis=-1)
+    whole = balanced(total).numpy().mean(axis=-1)
+    positive = whole > 1e-12
+    return float(np.max(1.0 - own[positive] / whole[positive]))
+
+
+def empty_class_probability(ms: Sequence[int], ds: Sequence[int], dense_q: float = 0.5) -> float:
+    """Largest probability over the grid that some class of a pair is empty (``N_c = 0``),
+    for either circuit (union bound over the four classes)."""
+    worst = 0.0
+    for m in ms:
+        for d in ds:
+            p = cis_probability(m, d)
+            for q in (p, dense_q):
+                smallest = min(q * q, q * (1 - q), (1 - q) ** 2) if q < 1 else 1.0
+                worst = max(worst, min(1.0, 4 * (1 - smallest) ** d) if q < 1 else 0.0)
+    return worst
