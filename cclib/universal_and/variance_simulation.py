@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import torch
 
 from ..engine.cache import Cache
+from ..engine.device import resolve_device
 from ..engine.seeding import Stream, make_generator
 from .constructions import (
     BinaryCircuit,
@@ -112,11 +113,13 @@ def readout_outputs(
     is zero for every pair of a chunk (most of them in the sparse CiS circuit) are left out:
     they do not change the outputs."""
     d, m = is_u.shape
+    device = is_u.device
     weights = torch.where(is_u.T, circuit.u, circuit.w).float()  # (m, d)
-    table = torch.cat([weights, torch.full((1, d), circuit.b)])  # row m: the bias
-    rows = _readout_rows(is_u, i, j, beta)  # (pairs, d)
+    table = torch.cat([weights, torch.full((1, d), circuit.b, device=device)])  # row m: bias
+    rows = _readout_rows(is_u, i, j, beta.to(device))  # (pairs, d)
     pairs, samples, s = active.shape
-    bags = torch.cat([active, torch.full((pairs, samples, 1), m, dtype=active.dtype)], dim=2)
+    bias_index = torch.full((pairs, samples, 1), m, dtype=active.dtype, device=device)
+    bags = torch.cat([active, bias_index], dim=2)
     chunk = max(1, CHUNK_ELEMENTS // (d * samples))
     outputs = []
     for start in range(0, pairs, chunk):
@@ -145,21 +148,26 @@ def simulate_instance(
     means, variances = torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)
     for case in range(4):
         y = readout_outputs(circuit, is_u, beta, i, j, active[case]).double()
-        means[case] = y.mean()
-        variances[case] = (y - y.mean()).square().mean()
+        means[case] = y.mean().cpu()
+        variances[case] = (y - y.mean()).square().mean().cpu()
     return means, variances
 
 
-def simulate(sim: ReadoutSim) -> dict[str, torch.Tensor]:
+def simulate(sim: ReadoutSim, device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
     """``{"<circuit>_mean", "<circuit>_var"}``: ``(K, 4)`` readout mean and variance per
-    instance (s-major) and sub-case, for ``cis`` and ``dense``."""
+    instance (s-major) and sub-case, for ``cis`` and ``dense``. Weights and inputs are drawn
+    on the CPU (the same on every device); the forward passes run on ``device`` (default:
+    the default device)."""
+    device = resolve_device(device)
     out: dict[str, torch.Tensor] = {}
     for name, circuit in sim.circuits().items():
-        draws = draw_is_u(sim.seeds, sim.m, sim.d, circuit.q)  # (seeds, d, m)
+        draws = draw_is_u(sim.seeds, sim.m, sim.d, circuit.q).to(device)  # (seeds, d, m)
         means, variances = [], []
         for s, seed in sim.instances():
             generator = make_generator(seed, Stream.EVAL, part=s)
-            i, j, active = _sample_inputs(sim.m, s, sim.pairs, sim.samples, generator)
+            i, j, active = (
+                t.to(device) for t in _sample_inputs(sim.m, s, sim.pairs, sim.samples, generator)
+            )
             beta = readout_weights(circuit, s)
             mean, var = simulate_instance(circuit, draws[sim.seeds.index(seed)], beta, i, j, active)
             means.append(mean)
