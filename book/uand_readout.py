@@ -364,16 +364,16 @@ report.figure("fig-ro-gates", fig)
 # so on fresh samples it can lose a little to the trained readout through over-fitting).
 # Every gate is read out of the same layer with a state-weighted accuracy of at least
 # {glue:text}`ro_min_accuracy_pct:.1f`%. XOR's loss is {glue:text}`ro_xor_over_and:.1f` times
-# AND's and the 3-input AND's {glue:text}`ro_and3_over_and:.2f` times: the error grows with
-# the number of inputs, as the paper remarks.
+# AND's and the 3-input AND's {glue:text}`ro_and3_over_and:.2f` times (the paper expects
+# the error to grow with the number of inputs of a gate).
 #
 # **XOR needs larger weights (appendix A.2).** With Table 1 the class combinations are
 # XOR $=$ ({glue:text}`ro_ex_xor_A:.2f`, {glue:text}`ro_ex_xor_B1:.2f`,
 # {glue:text}`ro_ex_xor_B2:.2f`, {glue:text}`ro_ex_xor_C:.2f`) and "first input" $=$
 # ({glue:text}`ro_ex_first_A:.2f`, {glue:text}`ro_ex_first_B1:.2f`,
-# {glue:text}`ro_ex_first_B2:.2f`, {glue:text}`ro_ex_first_C:.2f`) (the table of gates
-# above): XOR asks for the larger weights. In the trained layer we compare the norms of the
-# two closed-form readouts of every pair.
+# {glue:text}`ro_ex_first_B2:.2f`, {glue:text}`ro_ex_first_C:.2f`) (the combinations
+# printed after Table 1): XOR asks for the larger weights. In the trained layer we compare
+# the norms of the two closed-form readouts of every pair.
 
 # %%
 xor_l2 = study.seed_mean(gates.norm_ratio("xor", "first", order=2))
