@@ -206,13 +206,13 @@ class_summary = torch.stack([compare.learned_means.mean(0), compare.counts.mean(
 print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 
 # %% [markdown]
-# The correlation is {glue:text}`ro_corr:.3f` ± {glue:text}`ro_corr_err:.3f`, and
+# The correlation is {glue:text}`ro_corr:.3f` ± {glue:text}`ro_corr_err:.1g`, and
 # {glue:text}`ro_signs_pct:.1f`% of the pairs carry the signs of Table 1 (the table above
 # gives the trained mean weight per neuron of each class and the class sizes, means over
 # pairs and seeds). The magnitudes are not the prediction's: the trained weights are
 # {glue:text}`ro_slope:.2f` times the predicted ones (least-squares slope through the
-# origin). That is expected. {eq}`eq-ro-combination` asks for the gate *exactly* in the
-# mean, whatever the noise the interference adds, while training minimises the squared error
+# origin). That is expected. Equation {eq}`eq-ro-combination` asks for the gate *exactly*
+# in the mean, whatever the noise the interference adds, while training minimises the squared error
 # including that noise, and weight decay shrinks the readout further: both pull the weights
 # towards zero, and most where few neurons share a large weight (class C). The prediction
 # fixes the pattern of the readout, not its scale. The choice of truth tables and of the
