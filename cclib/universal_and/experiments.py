@@ -166,10 +166,12 @@ def decay_variant(run: UANDRun, s: int, weight_decay: float) -> UANDRun:
     return dataclasses.replace(run.part(s), train=train)
 
 
-def eval_generators(run: UANDRun, offset: int = 0) -> list[torch.Generator]:
-    """One evaluation generator per instance (the ``EVAL`` stream of its seed, part
-    ``offset``), independent of its training data."""
-    return [make_generator(seed, Stream.EVAL, part=offset) for _, seed in run.instances()]
+def eval_generators(
+    run: UANDRun, offset: int = 0, device: torch.device | str = "cpu"
+) -> list[torch.Generator]:
+    """One evaluation generator per instance on ``device`` (the ``EVAL`` stream of its
+    seed, part ``offset``), independent of its training data."""
+    return [make_generator(seed, Stream.EVAL, device, part=offset) for _, seed in run.instances()]
 
 
 def train_config(cfg) -> TrainConfig:

@@ -10,16 +10,18 @@ over seeds and its standard error.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..engine.batching import linear_init
+from ..engine.device import resolve_device
 from .circuit import BinaryFit, binary_similarity, fit_binary
 from .evaluation import evaluate
 from .experiments import UANDResult, eval_generators
-from .models import UniversalAND
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,20 @@ def _neuron_statistics(fit: BinaryFit) -> dict[str, torch.Tensor]:
     }
 
 
-def summarise(results: Sequence[UANDResult], samples: int) -> SweepSummary:
+def initial_weights(result: UANDResult) -> torch.Tensor:
+    """``(K, d, m)`` compute-layer weights of the run's instances before training (the
+    ``W`` of ``UniversalAND.init``, without building its large readout)."""
+    run = result.run
+    return linear_init([seed for _, seed in run.instances()], (run.d, run.m), run.m, part=0)
+
+
+def summarise(
+    results: Sequence[UANDResult], samples: int, device: torch.device | str | None = None
+) -> SweepSummary:
     """Evaluate and fit every model of ``results`` (one run per ``d``, same ``s`` values and
-    seeds), each on ``samples`` fresh inputs from its seed's evaluation stream."""
+    seeds), each on ``samples`` fresh inputs from its seed's evaluation stream, on
+    ``device`` (default: the engine's choice, a GPU when there is one)."""
+    device = resolve_device(device)
     first = results[0].run
     s_count = len(first.s_values)
     fields: dict[str, list[np.ndarray]] = {}
@@ -95,10 +108,12 @@ def summarise(results: Sequence[UANDResult], samples: int) -> SweepSummary:
         run = result.run
         if run.s_values != first.s_values or run.seeds != first.seeds:
             raise ValueError("every run of a sweep needs the same s_values and seeds")
-        evaluation = evaluate(result.model, result.task, samples, eval_generators(run))
+        model = copy.deepcopy(result.model).to(device)
+        evaluation = evaluate(model, result.task, samples, eval_generators(run, device=device))
+        del model
         fit = fit_binary(result.model.w, result.model.b)
         fits.append(fit)
-        init = UniversalAND.init([seed for _, seed in run.instances()], run.m, run.d).w.detach()
+        init = initial_weights(result)
         trained = result.model.w.detach()
         moved = (trained - init).flatten(1).norm(dim=1) / init.flatten(1).norm(dim=1)
         values = {

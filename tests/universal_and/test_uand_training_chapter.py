@@ -15,6 +15,7 @@ from cclib.book.specs import get_spec
 from cclib.engine.training import TrainConfig
 from cclib.universal_and import sweep
 from cclib.universal_and.experiments import UANDRun, decay_variant, train_run
+from cclib.universal_and.models import UniversalAND
 
 CLAIM_IDS = (
     "uand.solves_low_s",
@@ -104,3 +105,10 @@ def test_pooled_and_relative_spread():
     assert error == pytest.approx(np.std([2.0, 3.0, 4.0], ddof=1) / np.sqrt(3))
     spread, _ = sweep.relative_spread(values)
     assert spread == pytest.approx((4.0 - 2.0) / 3.0)
+
+
+def test_initial_weights_are_those_of_the_model_init():
+    run = UANDRun(m=6, d=4, s_values=(2, 3), seeds=(0, 1), train=TrainConfig(steps=1))
+    result = train_run(run, None)
+    init = UniversalAND.init([seed for _, seed in run.instances()], 6, 4)
+    assert torch.equal(sweep.initial_weights(result), init.w.detach())
