@@ -419,7 +419,10 @@ report.means("ro_xor", {"l2": xor_l2, "l1": xor_l1})
 # `frozen_share` picks the one the claims use (here: {glue:text}`ro_frozen_share`).
 
 # %%
-frozen = study.frozen_study(low, fit_low, run.seeds, pair_set, cfg.s_low, *samples, cfg.ridge)
+frozen_result = study.frozen_study(
+    low, fit_low, run.seeds, pair_set, cfg.s_low, *samples, cfg.ridge
+)
+frozen = frozen_result.loss
 report.number("ro_u_share", fit_low.u_fraction.mean())
 report.text("ro_frozen_share", cfg.frozen_share)
 names = list(frozen)
@@ -474,6 +477,30 @@ report.means("ro_frozen", {"half": half_factor, "atshare": share_factor})
 report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
 
 # %% [markdown]
+# The readout of a random layer looks like the trained one (the paper's figure 7): in the
+# chart of the Gaussian layer's closed-form AND readout, neurons that weigh both inputs
+# above their mean read positive and those that weigh one above and one below read
+# negative. Taking each Gaussian neuron's classes from a two-value fit of its weights,
+# {glue:text}`ro_gauss_share_pct:.1f`% of the readout mass has its class's expected sign,
+# against {glue:text}`ro_share_low_pct:.1f`% in the trained model.
+
+# %%
+gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
+gauss_share = study.seed_mean(frozen_result.sign_share("gaussian", pair_set))
+report.number("ro_gauss_share_pct", 100 * gauss_share[0])
+fig, ax = plotting.figure(width=5.4, height=4.0)
+plotting.readout_charts([ax], [gauss_chart], ["frozen Gaussian layer"])
+report.figure("fig-ro-frozen-chart", fig)
+
+# %% [markdown]
+# ```{glue:figure} fig-ro-frozen-chart
+# :name: fig-ro-frozen-chart
+#
+# Readout chart of the pair {glue:text}`ro_chart_pair` on the frozen Gaussian layer (first
+# seed), coloured by the closed-form AND readout: the weights are continuous, but the readout
+# still rises towards the top right and bottom left and falls off the diagonal.
+# ```
+#
 # A frozen Gaussian layer ends {glue:text}`ro_frozen_random:.2f` times above the fully
 # trained model: a random dense layer already makes every pairwise AND linearly readable,
 # at a loss within a small factor of training. Between the two random layers the

@@ -265,6 +265,35 @@ def own_readout_errors(
 # --------------------------------------------------------------------------- frozen layers
 
 
+@dataclass(frozen=True)
+class FrozenStudy:
+    """Closed-form AND readouts on frozen compute layers (appendix A.1): ``layers`` maps a
+    name to ``(w (K, d, m), b (K, d))``, ``readouts`` to its ``ReadoutFit`` on the study's
+    pairs, ``loss`` to its ``(K,)`` AND loss; ``loss["own"]`` is the fully trained model's."""
+
+    layers: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    readouts: dict[str, readout.ReadoutFit]
+    loss: dict[str, torch.Tensor]
+
+    def chart(self, name: str, instance: int, pairs: torch.Tensor, index: int) -> ChartPoints:
+        """Readout chart of pair ``pairs[index]`` of layer ``name`` (its closed-form readout)."""
+        w, b = self.layers[name]
+        i, j = (int(x) for x in pairs[index])
+        r = self.readouts[name].r[instance, index, 0]
+        fit = fit_binary(w[instance : instance + 1], b[instance : instance + 1])
+        classes = readout.group_classes(fit.is_u, pairs[index : index + 1])[0, 0]
+        share, _ = readout.expected_sign_share(r, classes)
+        return ChartPoints(w[instance, :, i], w[instance, :, j], r, float(share))
+
+    def sign_share(self, name: str, pairs: torch.Tensor) -> torch.Tensor:
+        """``(K,)`` share of the closed-form readout's mass with the expected sign of the
+        neurons' classes (from a two-value fit of the layer), mean over pairs."""
+        w, b = self.layers[name]
+        classes = readout.group_classes(fit_binary(w, b).is_u, pairs)
+        overall, _ = readout.expected_sign_share(self.readouts[name].r[:, :, 0], classes)
+        return overall.mean(1)
+
+
 def frozen_study(
     model: UniversalAND,
     fit: BinaryFit,
@@ -274,8 +303,8 @@ def frozen_study(
     fit_samples: int,
     eval_samples: int,
     ridge: float,
-) -> dict[str, torch.Tensor]:
-    """``(K,)`` AND loss of the closed-form readout on each compute layer: ``trained`` (the
+) -> FrozenStudy:
+    """Closed-form AND readouts and their losses on each compute layer: ``trained`` (the
     trained layer); ``binary`` and ``gaussian`` (``readout.frozen_layers`` at the trained
     circuit's typical ``u, w, b`` and its mean share of ``u`` weights); ``binary_half`` and
     ``gaussian_half`` (the same with a share of 1/2); ``init`` (the untrained layer:
@@ -284,13 +313,13 @@ def frozen_study(
     d, m = model.w.shape[1:]
     u, w, b = typical_values(fit)
     share = fit.u_fraction.mean(1)
-    layers = {"trained": (model.w, model.b)}
+    layers = {"trained": (model.w.detach(), model.b.detach())}
     layers.update(readout.frozen_layers(u, w, b, share, d, m, seeds))
     half = readout.frozen_layers(u, w, b, torch.full_like(share, 0.5), d, m, seeds)
     layers.update({f"{name}_half": layer for name, layer in half.items()})
     start = UniversalAND.init(list(seeds), m, d)
-    layers["init"] = (start.w, start.b)
-    losses = {}
+    layers["init"] = (start.w.detach(), start.b.detach())
+    losses, readouts = {}, {}
     for name, layer in layers.items():
         weights, bias = on_device(*layer)
         solved = readout.fit_readouts(weights, bias, pairs, ("and",), s, fit_samples, 0, ridge)
@@ -298,8 +327,9 @@ def frozen_study(
             weights, bias, solved.r, solved.c, pairs, ("and",), s, eval_samples, 0
         )
         losses[name] = errors.loss.mean(1)[:, 0]
+        readouts[name] = solved
     losses["own"] = own_readout_errors(model, pairs, s, eval_samples).loss.mean(1)[:, 0]
-    return losses
+    return FrozenStudy(layers, readouts, losses)
 
 
 def binary_fit(model: UniversalAND) -> BinaryFit:
