@@ -96,6 +96,8 @@ report.number("dense_w", cfg.dense_w)
 report.number("dense_b", cfg.dense_b)
 
 # %% [markdown]
+# The two give the same outputs (largest difference {glue:text}`model_agreement:.1e`).
+#
 # ## The readout error, derived
 #
 # Fix a pair $(i, j)$ and one of its sub-cases $(v_i, v_j) \in \{00, 01, 10, 11\}$. The
