@@ -521,12 +521,12 @@ report.figure("fig-ro-frozen-chart", fig)
 # of its mass has the expected sign ({numref}`fig-ro-charts`). The same frozen layer gives OR,
 # XOR, single inputs and a 3-input AND by retraining the readout alone
 # ({numref}`fig-ro-gates`); XOR needs {glue:text}`ro_xor_l2:.2f` times the weight of a single
-# feature. Random frozen layers are within a factor {glue:text}`ro_frozen_random:.2f` of the
-# trained model, and binary weights gain a factor {glue:text}`ro_frozen_binary:.2f` over
-# Gaussian ones with the same moments ({numref}`fig-ro-frozen`; the paper's "constant factor"
-# holds only when that factor is above 1, which depends on the share of $u$ weights).
-# The trained readout has the predicted pattern but {glue:text}`ro_slope:.2f` times its
-# magnitude.
+# feature. Random frozen layers keep the readout pattern ({numref}`fig-ro-frozen-chart`) and
+# are within a factor {glue:text}`ro_frozen_random:.2f` of the trained model, and binary
+# weights gain a factor {glue:text}`ro_frozen_binary:.2f` over Gaussian ones with the same
+# moments ({numref}`fig-ro-frozen`; the paper's "constant factor" holds only when that
+# factor is above 1, which depends on the share of $u$ weights). The trained readout has the
+# predicted pattern but {glue:text}`ro_slope:.2f` times its magnitude.
 #
 # **Where we chose.** The paper gives no formula for its prediction, so the truth tables
 # (`tables`) and the bias of the free direction (`bias_rule`) are ours; the correlation table
