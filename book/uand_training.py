@@ -256,8 +256,9 @@ report.figure("fig-uand-accuracy", fig)
 # :name: fig-uand-accuracy
 #
 # Share of the AND outputs read correctly at threshold $0.5$ (mean of the three cases'
-# shares) against $d$, one line per $s$. At low $s$ even the smallest $d$ reads almost
-# every AND correctly.
+# shares) against $d$, one line per $s$. At low $s$ even the smallest $d$ reads most ANDs
+# correctly. Where $d \ge m$ the additive readout would score $1$ as well, so at high $s$
+# the loss ({numref}`fig-uand-errors`), not the accuracy, tells computation from it.
 # ```
 
 # %%
