@@ -26,6 +26,8 @@ s_low = None  # the low s of the claims (solves, binary circuit), one of s_value
 s_high = None  # the high s of the degenerate-solution claim, one of s_values
 eval_samples = None  # fresh samples per model for its loss, case errors and accuracy
 alt_weight_decay = None  # weight decay of the robustness run (s_low, middle d of the grid)
+check_m = None  # inputs m of the check at another m (at s_low and check_d neurons)
+check_d = None  # neurons d of the check at another m
 
 # %%
 import numpy as np
@@ -484,8 +486,9 @@ report.number("uand_u_high", summary.u[:, low].mean(axis=1).max())
 # {glue:text}`uand_split_verdict` here: on average a share {glue:text}`uand_split:.2f` of a
 # neuron's inputs take the positive value. With $u$ smaller in size than $w$, a neuron with
 # more $u$-inputs stays active for more combinations of active inputs. Where the split
-# is uneven we cannot tell from the surviving text whether the paper's models differ
-# (larger $m$, other optimiser settings) or "roughly even" was meant loosely.
+# is uneven, the surviving text does not tell whether the paper's models differ (other
+# optimiser settings) or "roughly even" was meant loosely; a check at another $m$ follows
+# below.
 #
 # ## At high $s$ the circuit gives way
 #
@@ -567,6 +570,42 @@ report.number("uand_split_robust", variant_summary.u_fraction.mean())
 # two values (the readout can rescale any neuron, so only decay fixes their size); where
 # the score or a sign share falls short above, a weaker decay leaves the same number of
 # steps with a looser circuit, and the claim records it.
+#
+# **The number of inputs.** The quick profile's $m$ is smaller than the paper's. We train
+# the models at $s =$ {glue:text}`uand_s_low:.0f` once more at $m =$
+# {glue:text}`uand_check_m:.0f` with $d =$ {glue:text}`uand_check_d:.0f` neurons, all else
+# equal, and fit their compute layer in the same way.
+
+# %%
+size_run = experiments.size_variant(runs[0], cfg.s_low, cfg.check_m, cfg.check_d)
+size_summary = sweep.summarise([experiments.train_run(size_run, Cache())], cfg.eval_samples)
+size_score = sweep.pooled(size_summary.similarity[:, 0])
+size_holds = size_score[0] >= 0.9 and sweep.signs_hold(size_summary, 0.9)
+report.number("uand_check_m", cfg.check_m)
+report.number("uand_check_d", cfg.check_d)
+
+# %%
+claims.record(
+    id="uand.binary_other_m",
+    statement=(
+        f"At m = {cfg.check_m} (d = {cfg.check_d}, s = {cfg.s_low}) the binary-similarity "
+        "score (mean over seeds) reaches 0.9, with u > 0, w < 0 and b > 0 in at least 90% of "
+        "neurons."
+    ),
+    measured=size_score[0],
+    error=size_score[1],
+    holds=bool(size_holds),
+)
+report.text("uand_size_verdict", sweep.circuit_verdict(size_summary, 0, cfg.s_low))
+report.number("uand_size_split", size_summary.u_fraction.mean())
+report.number("uand_size_ratio", size_summary.ratio.mean())
+
+# %% [markdown]
+# At $m =$ {glue:text}`uand_check_m:.0f` the compute layer has
+# {glue:text}`uand_size_verdict`; its typical ratio $u/w$ is
+# {glue:text}`uand_size_ratio:.2f` and the share of positive inputs
+# {glue:text}`uand_size_split:.2f`, to be compared with {glue:text}`uand_split:.2f` at
+# $m =$ {glue:text}`uand_m:.0f` (claim `uand.even_split`).
 #
 # **The score.** {eq}`eq-uand-similarity` is one of many possible measures. A cruder one
 # counts the share of weights that lie within a tenth of their neuron's gap $u_i - w_i$ of

@@ -32,6 +32,7 @@ from .params import (  # noqa: E402
     float_param,
     lr_param,
     non_negative,
+    not_greater,
     positive,
     seeds_param,
     steps_param,
@@ -150,6 +151,13 @@ def uand_training_budget(cfg) -> Budget:
     """The ``uand_training`` chapter: every model trains ``steps``; the memory is that of
     :func:`uand_memory`."""
     memory, reason = uand_memory(cfg)
+    check = universal_and_memory(cfg.seeds, cfg.steps, cfg.check_m, cfg.check_d, cfg.batch_size)
+    if check.total > memory:
+        memory = check.total
+        reason = (
+            f"training {cfg.seeds} models (seeds = {cfg.seeds}) at check_m = {cfg.check_m}, "
+            f"check_d = {cfg.check_d}, batch_size = {cfg.batch_size}: {check.describe()}"
+        )
     return Budget(cfg.steps, f"steps = {cfg.steps:,}", memory, reason)
 
 
@@ -178,9 +186,21 @@ register(
                 "weight decay of the robustness run (at s_low and the middle d of the grid)",
                 non_negative,
             ),
+            count_param(
+                "check_m",
+                {"smoke": 10, "quick": 100, "paper": 30},
+                "inputs m of the check at another m (at s_low and check_d neurons)",
+                minimum=4,
+            ),
+            count_param(
+                "check_d",
+                {"smoke": 8, "quick": 100, "paper": 100},
+                "neurons d of the check at another m",
+            ),
         ),
         relations=(
             s_values_at_most_m,
+            not_greater("s_low", "check_m"),
             two_seeds,
             claim_s_in_grid("s_low"),
             claim_s_in_grid("s_high"),

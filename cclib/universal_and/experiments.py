@@ -37,6 +37,7 @@ __all__ = [
     "eval_generators",
     "evaluate",
     "parse_grid",
+    "size_variant",
     "train_config",
     "train_run",
 ]
@@ -164,6 +165,11 @@ def decay_variant(run: UANDRun, s: int, weight_decay: float) -> UANDRun:
     """The single-``s`` run of ``run`` with another weight decay (a robustness check)."""
     train = dataclasses.replace(run.train, weight_decay=weight_decay)
     return dataclasses.replace(run.part(s), train=train)
+
+
+def size_variant(run: UANDRun, s: int, m: int, d: int) -> UANDRun:
+    """The single-``s`` run of ``run`` at another size ``(m, d)``, same seeds and training."""
+    return dataclasses.replace(run.part(s), m=m, d=d)
 
 
 def eval_generators(

@@ -14,7 +14,7 @@ from cclib.book.params import ParameterError
 from cclib.book.specs import get_spec
 from cclib.engine.training import TrainConfig
 from cclib.universal_and import sweep
-from cclib.universal_and.experiments import UANDRun, decay_variant, train_run
+from cclib.universal_and.experiments import UANDRun, decay_variant, size_variant, train_run
 from cclib.universal_and.models import UniversalAND
 
 CLAIM_IDS = (
@@ -28,6 +28,7 @@ CLAIM_IDS = (
     "uand.values_stable_in_d",
     "uand.degenerate_high_s",
     "uand.binary_robust_decay",
+    "uand.binary_other_m",
 )
 
 
@@ -49,6 +50,7 @@ def test_chapter_runs_under_smoke(cli, tmp_path):
         ({"d_values": "30,10"}, "d_values"),
         ({"d_values": "10,,30"}, "d_values"),
         ({"seeds": 1}, "seeds"),
+        ({"check_m": 4, "s_low": 5, "s_values": "2,5"}, "s_low"),
     ],
 )
 def test_bad_parameters_give_one_clear_error(overrides, names):
@@ -88,6 +90,13 @@ def test_summary_shapes_and_seed_statistics(monkeypatch):
     table = sweep.compare_models(summary, summary, 1, 3, other_row=1)
     assert "similarity" in table and len(table.splitlines()) == 12
     assert "b > 0 in a share" in sweep.circuit_verdict(summary, 0, 2)
+
+
+def test_size_variant_changes_only_the_size_and_s():
+    run = UANDRun(m=6, d=4, s_values=(2, 3), seeds=(0, 1), train=TrainConfig(weight_decay=0.1))
+    variant = size_variant(run, 3, 10, 8)
+    assert (variant.m, variant.d, variant.s_values) == (10, 8, (3,))
+    assert variant.seeds == run.seeds and variant.train == run.train
 
 
 def test_decay_variant_changes_only_the_decay_and_s():
