@@ -571,11 +571,13 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
 READS_SWEEPS_OF: dict[str, tuple[str, ...]] = {
     "mechanism": ("mixing",),
     "semi_nmf": ("mixing",),
+    "uand_readout": ("uand_training",),
+    "uand_variance": ("uand_training",),
 }
-"""Chapters that load sweeps another chapter trains (the mixing chapter's condition sweep).
-Running them at once is safe (the cache's compute lock makes the second wait for the
-first's entry, never train it twice), but ``build --jobs`` starts them after that chapter
-so that no job slot sits waiting on a lock."""
+"""Chapters that load sweeps another chapter trains (the mixing chapter's condition sweep,
+uand_training's runs). ``build --jobs`` starts them after that chapter: no job slot then
+waits on a lock, and sweeps not yet trained through the executor (whose compute lock makes
+a second asker wait instead of training again) are not trained twice at once."""
 
 
 @contextmanager
