@@ -518,10 +518,12 @@ claims.record(
     error=degenerate[1],
     holds=bool(binary_low[0] - degenerate[0] > 0.1),
 )
+report.number("uand_binary_drop", binary_low[0] - degenerate[0])
 
 # %% [markdown]
 # At $s =$ {glue:text}`uand_s_high:.0f` the score drops to
-# {glue:text}`uand_binary_high:.3f` (untrained layers: {glue:text}`uand_init_similarity:.3f`),
+# {glue:text}`uand_binary_high:.3f`, {glue:text}`uand_binary_drop:.3f` below its value at
+# $s =$ {glue:text}`uand_s_low:.0f` (untrained layers: {glue:text}`uand_init_similarity:.3f`),
 # and the models settle on: {glue:text}`uand_high_phrases`. A model with $d \ge m$ can pass
 # each input through its compute layer; where its loss lands on the additive readout's
 # $1/18$ it has stopped computing ANDs and reads a linear function of the inputs, the
