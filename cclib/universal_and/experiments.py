@@ -8,7 +8,8 @@ call shares one ``s`` and the task's ``SparseCaseLoss`` computes the loss from t
 active inputs of each row (with several ``s`` in one call the task falls back to the dense
 loss over all ``P`` pairs, which at ``m = 100`` costs far more). A run over a subset of the
 ``s`` values, or another chapter's run with the same settings, reads the same entries:
-nothing is trained twice. Interrupted training resumes from the cache's checkpoint.
+nothing is trained twice (``cached_compute``: a second process asking for an entry that is
+being trained waits for it). Interrupted training resumes from the cache's checkpoint.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from ..engine.cache import Cache
+from ..engine.executor import cached_compute
 from ..engine.seeding import Stream, make_generator
 from ..engine.training import TrainConfig, train
 from .evaluation import Evaluation, and_accuracy, case_errors, evaluate
@@ -134,7 +136,7 @@ def _train_part(
             "loss_window": result.loss_window,
         }
 
-    return compute(None) if cache is None else cache.get_or_compute(part.config(), compute)
+    return cached_compute(cache, part.config(), compute)
 
 
 def train_run(
