@@ -8,19 +8,24 @@ call shares one ``s`` and the task's ``SparseCaseLoss`` computes the loss from t
 active inputs of each row (with several ``s`` in one call the task falls back to the dense
 loss over all ``P`` pairs, which at ``m = 100`` costs far more). A run over a subset of the
 ``s`` values, or another chapter's run with the same settings, reads the same entries:
-nothing is trained twice (``cached_compute``: a second process asking for an entry that is
-being trained waits for it). Interrupted training resumes from the cache's checkpoint.
+nothing is trained twice (the executor's per-entry compute lock: a second process asking
+for an entry that is being trained waits for it). Interrupted training resumes from the
+cache's checkpoint. Training goes through ``cclib.engine.executor``: in-process by default,
+or, under ``--executor``, the runs of every ``s`` at once on a Dask cluster, each split
+into shards of seeds (cached under their own keys and merged under the same entry).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 
 from ..engine.cache import Cache
-from ..engine.executor import cached_compute
+from ..engine.executor import run_sharded_many
 from ..engine.seeding import Stream, make_generator
 from ..engine.training import TrainConfig, train
 from .evaluation import Evaluation, and_accuracy, case_errors, evaluate
@@ -110,33 +115,43 @@ class UANDResult:
     loss_window: int = 1
 
 
-def _train_part(
+def _train_seeds(
     part: UANDRun,
-    cache: Cache | None,
     device: torch.device | str | None,
     description: str,
+    start: int,
+    stop: int,
+    checkpointer,
 ) -> dict:
-    """Payload ``{"model": state, "losses": (rows, seeds), "loss_window": int}`` of one
-    single-``s`` run, trained or read from the cache."""
+    """Payload ``{"model": state, "losses": (rows, seeds), "loss_window": int}`` of seeds
+    ``start:stop`` of one single-``s`` run (all of them in-process; a shard on a cluster).
+    Each seed has its own initialisation and data stream, so a shard's instances are those
+    of the whole run."""
+    seeds = list(part.seeds[start:stop])
+    model = UniversalAND.init(seeds, part.m, part.d)
+    result = train(
+        model,
+        dataclasses.replace(part, seeds=tuple(seeds)).task(),
+        part.train,
+        seeds,
+        checkpointer=checkpointer,
+        device=device,
+        description=description,
+    )
+    return {
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "losses": result.losses,
+        "loss_window": result.loss_window,
+    }
 
-    def compute(checkpointer) -> dict:
-        model = UniversalAND.init(list(part.seeds), part.m, part.d)
-        result = train(
-            model,
-            part.task(),
-            part.train,
-            list(part.seeds),
-            checkpointer=checkpointer,
-            device=device,
-            description=description,
-        )
-        return {
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "losses": result.losses,
-            "loss_window": result.loss_window,
-        }
 
-    return cached_compute(cache, part.config(), compute)
+def _merge_seeds(parts: Sequence[Mapping]) -> dict:
+    """Shards of one single-``s`` run, in seed order, as the whole run's payload."""
+    return {
+        "model": {k: torch.cat([p["model"][k] for p in parts]) for k in parts[0]["model"]},
+        "losses": torch.cat([p["losses"] for p in parts], dim=1),
+        "loss_window": parts[0]["loss_window"],
+    }
 
 
 def train_run(
@@ -145,11 +160,21 @@ def train_run(
     description: str = "Universal-AND",
     device: torch.device | str | None = None,
 ) -> UANDResult:
-    """Train (or load) every instance of ``run``: one cached trainer call per ``s``."""
-    parts = [
-        _train_part(run.part(s), cache, device, f"{description} (m={run.m}, d={run.d}, s={s})")
+    """Train (or load) every instance of ``run``: one cached trainer call per ``s``, through
+    the executor (in-process by default; on a Dask cluster the runs of every ``s`` share
+    the workers, each split into shards of seeds). Same cache keys either way."""
+    sweeps = [
+        (
+            run.part(s).config(),
+            len(run.seeds),
+            functools.partial(
+                _train_seeds, run.part(s), device, f"{description} (m={run.m}, d={run.d}, s={s})"
+            ),
+            _merge_seeds,
+        )
         for s in run.s_values
     ]
+    parts = run_sharded_many(sweeps, cache)
     state = {
         name: torch.cat([part["model"][name] for part in parts]) for name in ("w", "b", "r", "c")
     }

@@ -9,12 +9,15 @@ import torch
 
 from cclib.book.specs import get_spec
 from cclib.book.specs_universal_and import UAND_EVAL_CHUNK
+from cclib.engine import executor
 from cclib.engine.cache import Cache
 from cclib.engine.training import TrainConfig
 from cclib.universal_and import evaluation
 from cclib.universal_and.baselines import ZERO_LOSS, additive_model, additive_readout
 from cclib.universal_and.experiments import (
     UANDRun,
+    _merge_seeds,
+    _train_seeds,
     chapter_runs,
     eval_generators,
     evaluate,
@@ -157,3 +160,45 @@ def test_additive_readout_closed_form_and_its_model():
     )
     assert torch.equal(result.case_accuracy, torch.ones(1, 3))
     assert ZERO_LOSS == pytest.approx(1 / 3)
+
+
+# --------------------------------------------------------------------------- the executor
+
+
+def test_seed_shards_equal_the_whole_run(monkeypatch):
+    """Each seed keeps its initialisation and data stream: seeds trained in shards equal
+    the same seeds of the one batched run (float tolerance), merged in order."""
+    monkeypatch.setenv("CCBOOK_PROGRESS", "0")
+    part = UANDRun(m=6, d=4, s_values=(2,), seeds=(0, 1, 2), train=TRAIN)
+    whole = _train_seeds(part, "cpu", "whole", 0, 3, None)
+    shards = [_train_seeds(part, "cpu", "shard", a, b, None) for a, b in ((0, 1), (1, 3))]
+    merged = _merge_seeds(shards)
+    assert merged.keys() == whole.keys()
+    for name, value in whole["model"].items():
+        torch.testing.assert_close(merged["model"][name], value, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(merged["losses"], whole["losses"], rtol=1e-5, atol=1e-6)
+
+
+def test_local_cluster_run_equals_in_process(tmp_path, monkeypatch):
+    """Under a 2-worker LocalCluster both s run at once, each in seed shards cached under
+    their own keys, and the run equals the in-process one; the merged entries are the
+    in-process entries (same keys), so an in-process rerun trains nothing."""
+    monkeypatch.setenv("CCBOOK_PROGRESS", "0")
+    run = UANDRun(m=6, d=4, s_values=(2, 3), seeds=(0, 1), train=TRAIN)
+    reference = train_run(run, None, device="cpu")
+    cache = Cache(tmp_path / "cache")
+    monkeypatch.setenv(executor.ENV, "local:2")
+    try:
+        sharded = train_run(run, cache, device="cpu")
+    finally:
+        executor.close_client()
+    for name in ("w", "b", "r", "c"):
+        torch.testing.assert_close(
+            getattr(sharded.model, name), getattr(reference.model, name), rtol=1e-5, atol=1e-6
+        )
+    for s in run.s_values:
+        assert cache.load(executor.shard_config(run.part(s).config(), 0, 1)) is not None
+        assert cache.load(run.part(s).config()) is not None
+    monkeypatch.setenv(executor.ENV, "inprocess")
+    again = train_run(run, cache, device="cpu")
+    assert torch.equal(again.model.r, sharded.model.r)
