@@ -229,13 +229,15 @@ def _unlink(*paths: Path) -> None:
 
 
 @contextlib.contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Exclusive advisory lock on ``directory`` (created if needed) for one read or write."""
+def _locked(directory: Path, name: str = _LOCK) -> Iterator[None]:
+    """Exclusive advisory lock on ``directory`` (created if needed) through its lock file
+    ``name``: the default for one read or write; the executor holds another one while an
+    entry is computed."""
     directory.mkdir(parents=True, exist_ok=True)
     if fcntl is None:  # pragma: no cover
         yield
         return
-    with open(directory / _LOCK, "a") as f:
+    with open(directory / name, "a") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
             yield

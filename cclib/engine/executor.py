@@ -37,19 +37,14 @@ import math
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .cache import Cache, Checkpointer, config_key
+from .cache import Cache, Checkpointer, _locked, config_key
 from .errors import SettingError
-
-try:  # POSIX advisory locks, as in the cache
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "ENV",
@@ -276,20 +271,10 @@ def shard_config(config: Mapping[str, Any], start: int, stop: int) -> dict[str, 
     return {"kind": "shard", "sweep": dict(config), "instances": [int(start), int(stop)]}
 
 
-@contextlib.contextmanager
-def _compute_lock(directory: Path) -> Iterator[None]:
+def _compute_lock(directory: Path) -> contextlib.AbstractContextManager[None]:
     """Exclusive lock held while an entry is computed (a file apart from the cache's own
     read/write lock, which the checkpointer takes during the computation)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:  # pragma: no cover
-        yield
-        return
-    with open(directory / _COMPUTE_LOCK, "a") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return _locked(directory, _COMPUTE_LOCK)
 
 
 def cached_compute(
