@@ -176,6 +176,8 @@ report.figure("fig-ro-prediction", fig)
 
 # %%
 correlation = study.seed_mean(compare.correlation)
+
+# %%
 claims.record(
     id="circuit.and_readout_correlation",
     statement=(
@@ -188,6 +190,8 @@ claims.record(
     holds=bool(correlation[0] > 0.8),
 )
 signs = study.seed_mean(compare.signs_match)
+
+# %%
 claims.record(
     id="circuit.and_readout_signs",
     statement=(
@@ -278,6 +282,8 @@ report.text("ro_chart_pair", f"({first_pair[0]}, {first_pair[1]})")
 
 # %%
 classes_share = study.seed_mean(share_low)
+
+# %%
 claims.record(
     id="circuit.readout_chart_classes",
     statement=(
@@ -380,6 +386,8 @@ xor_l2 = study.seed_mean(gates.norm_ratio("xor", "first", order=2))
 xor_l1 = study.seed_mean(gates.norm_ratio("xor", "first", order=1))
 
 # %%
+
+# %%
 claims.record(
     id="circuit.xor_weight_norm",
     statement=(
@@ -390,6 +398,8 @@ claims.record(
     error=xor_l2[1],
     holds=bool(xor_l2[0] - 2 * xor_l2[1] > 1),
 )
+
+# %%
 claims.record(
     id="circuit.xor_weight_norm_l1",
     statement="The same ratio with L1 norms. Holds above 1.",
@@ -450,6 +460,8 @@ random_ratio = study.seed_mean(frozen["gaussian" + suffix] / frozen["own"])
 binary_factor = study.seed_mean(frozen["gaussian" + suffix] / frozen["binary" + suffix])
 half_factor = study.seed_mean(frozen["gaussian_half"] / frozen["binary_half"])
 share_factor = study.seed_mean(frozen["gaussian"] / frozen["binary"])
+
+# %%
 claims.record(
     id="circuit.frozen_random",
     statement=(
@@ -461,6 +473,8 @@ claims.record(
     error=random_ratio[1],
     holds=bool(random_ratio[0] > 1),
 )
+
+# %%
 claims.record(
     id="circuit.binary_vs_random",
     statement=(

@@ -267,6 +267,8 @@ report.figure("fig-uand-accuracy", fig)
 low = summary.s_index(cfg.s_low)
 high = summary.s_index(cfg.s_high)
 solves = sweep.seed_mean(summary.accuracy[0, low])
+
+# %%
 claims.record(
     id="uand.solves_low_s",
     statement=(
@@ -426,6 +428,8 @@ report.number("uand_sign_b_positive", b_positive[0])
 
 # %%
 ratio = sweep.pooled(summary.ratio[:, low])
+
+# %%
 claims.record(
     id="uand.ratio_u_w",
     statement=(
@@ -438,6 +442,8 @@ claims.record(
     holds=bool(-1.0 < ratio[0] < 0.0),
 )
 split = sweep.pooled(summary.u_fraction[:, low])
+
+# %%
 claims.record(
     id="uand.even_split",
     statement=(
@@ -456,6 +462,8 @@ report.text("uand_split_verdict", "is even" if abs(split[0] - 0.5) <= 0.1 else "
 
 # %%
 stable = sweep.relative_spread(summary.u[:, low])
+
+# %%
 claims.record(
     id="uand.values_stable_in_d",
     statement=(
@@ -549,6 +557,8 @@ report.number("uand_alt_wd", cfg.alt_weight_decay)
 # %%
 robust = sweep.pooled(variant_summary.similarity[:, 0])
 robust_holds = robust[0] >= 0.9 and sweep.signs_hold(variant_summary, 0.9)
+
+# %%
 claims.record(
     id="uand.binary_robust_decay",
     statement=(

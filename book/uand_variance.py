@@ -242,6 +242,8 @@ report.number("leading_max_pct", 100 * leading_error.max())
 report.number("leading_median_pct", 100 * np.median(leading_error))
 
 # %%
+
+# %%
 claims.record(
     id="variance.cis_formula",
     statement=(
@@ -255,6 +257,8 @@ claims.record(
     paper=None,
     holds=agree["cis"],
 )
+
+# %%
 claims.record(
     id="variance.dense_formula",
     statement=(
@@ -300,6 +304,8 @@ print("fitted to the derived variance: dense", dense_pred, "CiS", cis_pred)
 
 # %%
 exponent_claims = va.exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred)
+
+# %%
 claims.record(
     id="variance.dense_exponent_s",
     statement=(
@@ -311,6 +317,8 @@ claims.record(
     paper=2.0,
     holds=bool(abs(dense_fit[0][0] - 2.0) <= cfg.exponent_tolerance),
 )
+
+# %%
 claims.record(
     id="variance.dense_exponent_d",
     statement=(
@@ -322,6 +330,8 @@ claims.record(
     paper=-1.0,
     holds=bool(abs(dense_fit[1][0] + 1.0) <= cfg.exponent_tolerance),
 )
+
+# %%
 claims.record(
     id="variance.cis_exponent_d",
     statement=(
@@ -404,6 +414,8 @@ paper_scale = va.paper_crossover(cfg.crossover_m, cfg.crossover_d)
 print("measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2))
 
 # %%
+
+# %%
 claims.record(
     id="variance.crossover_predicted",
     statement=(
@@ -416,6 +428,8 @@ claims.record(
     paper=paper_scale,
     holds=bool(np.isfinite(cross_pred) and 0.5 <= cross_pred / paper_scale <= 2.0),
 )
+
+# %%
 claims.record(
     id="variance.crossover_measured",
     statement=(
@@ -549,6 +563,8 @@ report.figure("fig-var-trained", fig)
 
 # %%
 ratio = va.trained_ratio(trained_errors, run.s_values, cfg.trained_s, derived["dense"], S_T)
+
+# %%
 claims.record(
     id="variance.trained_vs_dense",
     statement=(
