@@ -84,10 +84,15 @@ def cc_setup(instances: int, n: int, d: int, p: float):
 def cc_step_ms(instances, n, d, batch, p, path, steps, repeats) -> float:
     """Milliseconds per model-step of one ``train`` step (sampling, loss, gradients, AdamW)."""
     model, task, generators, optimiser = cc_setup(instances, n, d, p)
-    sparse = SparseStep(model, task, batch)
+    if path == "baseline":  # the step before issue 15, timed beside the new one
+        from baseline_sparse_step import SparseStep as BaselineStep
+
+        sparse = BaselineStep(model, task, batch)
+    else:
+        sparse = SparseStep(model, task, batch)
 
     def block():
-        if path == "sparse":
+        if path in ("sparse", "baseline"):
             sparse(generators)
         else:
             x = task.sample(generators, batch)
@@ -257,7 +262,8 @@ def main() -> None:
         f"one-model loop: {reference:.3f} ms/step; needed work {flop * 1e3:.1f} MFLOP/model-step"
     )
     print(
-        f"{'K':>4} {'sparse ms':>10} {'dense ms':>10} {'vs loop':>8} {'vs dense':>9} "
+        f"{'K':>4} {'sparse ms':>10} {'before ms':>10} {'gain':>7} {'dense ms':>10} "
+        f"{'vs loop':>8} {'vs dense':>9} "
         f"{'GFLOP/s':>8} {'% peak':>7}"
     )
     cc = []
@@ -266,9 +272,14 @@ def main() -> None:
             k, args.n, args.d, args.batch, args.p, "sparse", args.steps, args.repeats
         )
         dense = cc_step_ms(k, args.n, args.d, args.batch, args.p, "dense", args.steps, args.repeats)
+        baseline = cc_step_ms(
+            k, args.n, args.d, args.batch, args.p, "baseline", args.steps, args.repeats
+        )
         row = {
             "instances": k,
             "sparse_ms_per_model_step": sparse,
+            "baseline_ms_per_model_step": baseline,
+            "speedup_vs_baseline": baseline / sparse,
             "dense_ms_per_model_step": dense,
             "reference_ms_per_step": reference,
             "speedup_vs_reference": reference / sparse,
@@ -278,7 +289,8 @@ def main() -> None:
         }
         cc.append(row)
         print(
-            f"{k:>4} {sparse:>10.3f} {dense:>10.3f} {reference / sparse:>7.1f}x "
+            f"{k:>4} {sparse:>10.3f} {baseline:>10.3f} {baseline / sparse:>6.2f}x "
+            f"{dense:>10.3f} {reference / sparse:>7.1f}x "
             f"{dense / sparse:>8.1f}x {row['achieved_gflops']:>8.1f} "
             f"{100 * row['fraction_of_peak']:>6.1f}%"
         )

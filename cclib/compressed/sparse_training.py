@@ -5,34 +5,45 @@ active feature, and about a third of the rows are empty. A dense step spends its
 ``(B, n) @ (n, n)`` and ``(B, n) @ (n, d)`` products of mostly zeros. This step draws the
 same batch in sparse form (``ReluMixingTask.sample_entries``: the same generator draws as
 the dense ``sample``) and computes the loss and the gradients of ``W_in``, ``W_out`` and
-the label scale by hand, in three groups of rows:
+the label scale by hand. Per instance, with ``U = W_out (n x d)``, ``W = W_in (d x n)``,
+label scale ``s``, ``G = U^T U`` and ``A = U^T M`` (both ``d x d`` / ``d x n``, once per
+step), a row with hidden activity ``h`` and label ``t = ReLU(x) + s M x`` has error
+``e = U h - t`` and
+
+- ``U^T e = G h - U^T t`` with ``U^T t = U^T ReLU(x) + s A x``: a ``d``-vector from the
+  active entries alone (embedding bags), so no row ever forms an ``n``-vector product;
+- ``|e|^2 = h.(G h) - 2 h.(U^T t) + |t|^2``;
+- ``sum_rows e h^T = U (H^T H) - R - s M S`` with ``R = sum ReLU(x) h^T`` and
+  ``S = sum x h^T`` (bags over the entries sorted by feature), so the ``n``-sized work is
+  two ``n x n x d`` products per instance per step, whatever the batch.
+
+Rows fall in three groups:
 
 - empty rows: zero prediction, label, loss and gradient in this bias-free model; dropped
   (the loss is still normalised by the full ``B * n``);
 - rows with exactly one active feature ``j`` of value ``v`` (most non-empty rows at small
-  ``p``): ``h = |v| ReLU(±W_in[:, j])`` (sign of ``v``), so the row's error ``y - t`` is
-  ``|v|`` times column ``j`` of ``C+ = W_out ReLU(W_in) - I - s M`` (``v > 0``) or of
-  ``C- = W_out ReLU(-W_in) + s M`` (``v < 0``). The loss and every gradient of these rows
-  need only ``V±[j]``, the sum of ``v^2`` over such rows, and ``n x n`` products per
-  instance, whatever the batch size;
-- rows with two or more active features: ``W_in x`` and ``M x`` are embedding bags
-  (gather-sums of the active columns), the output layer ``y = W_out h`` and its two
-  gradient products are the only dense work left, and ``grad W_in`` is again a bag over
-  the entries sorted by feature.
+  ``p``): ``h = |v| P_j`` with ``P = ReLU(W)`` (``v > 0``) or ``N = ReLU(-W)`` (``v < 0``), so
+  every sum over them needs only ``V+-[j]``, the sum of ``v^2`` over such rows: the loss is
+  ``sum_j V+_j (P_j.G P_j - 2 P_j.(U^T + s A)_j + 1 + 2 s M_jj + s^2 |M_j|^2)`` plus the
+  like term of ``N``, and the gradients follow from ``G P``, ``G N`` and ``P diag(V+) P^T``;
+- rows with two or more active features: ``h = ReLU(W x)`` by a bag, then ``G h`` and
+  ``H^T H`` are the only products over rows (``d x d``: a quarter of the old ``n x d`` ones).
 
 The multi-feature rows of instance ``k`` fill chunks of ``CHUNK_ROWS`` rows (unused rows
-are empty, which is exact). Each dense product has one chunk's fixed shape and sums over
-rows run sequentially over chunks, so an instance's numbers do not depend on the other
-instances of the sweep, and seeded runs are bit-identical from run to run.
+are empty, which is exact). Sums over rows run per instance in a fixed order (chunk after
+chunk, row after row), so an instance's numbers do not depend on the other instances of
+the sweep, and seeded runs are bit-identical from run to run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch.nn.functional import embedding_bag
 
+from ..engine.sampling import PackedEntries
 from .models import MLP
 from .tasks import ReluMixingTask
 
@@ -61,173 +72,212 @@ def _starts(index: torch.Tensor, size: int) -> torch.Tensor:
     return torch.cumsum(counts, 0).sub_(counts)
 
 
+def _take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``values[index]`` for 1-d tensors (``index_select``: several times faster on the CPU
+    than advanced indexing)."""
+    return torch.index_select(values, 0, index)
+
+
+def _stable_order(keys: torch.Tensor, size: int) -> torch.Tensor:
+    """The permutation that sorts ``keys`` in ``[0, size)`` stably. Below 2^16 keys this is
+    numpy's radix sort, about ten times faster than torch's CPU sort."""
+    if size <= 1 << 16:
+        order = np.argsort(keys.numpy().astype(np.uint16), kind="stable")
+        return torch.from_numpy(order)
+    return torch.argsort(keys, stable=True)
+
+
+def _bag(index, table, offsets, weights) -> torch.Tensor:
+    """Weighted sums of ``table`` rows, one per group of ``offsets`` (in entry order)."""
+    return embedding_bag(index, table, offsets, mode="sum", per_sample_weights=weights)
+
+
 class SparseStep:
     """Loss ``(K,)`` and gradients of one training step, written into ``.grad``."""
 
-    CHUNK_ROWS = 128  # rows of one dense product
-    GROUP = 16  # instances computed together after sampling
+    CHUNK_ROWS = 128  # rows of one chunk of the multi-feature rows
 
     def __init__(self, model: MLP, task: ReluMixingTask, batch: int):
         self.model, self.task, self.batch = model, task, batch
         self.instances, self.d, self.n = model.w_in.shape
+        mixing = task.mixing
         # Row k * n + j is column j of M_k: the label contribution of feature j.
-        self.mixing_columns = task.mixing.transpose(1, 2).reshape(-1, self.n).contiguous()
-        self.eye = torch.eye(self.n, dtype=model.w_in.dtype)
+        self.mixing_columns = mixing.transpose(1, 2).reshape(-1, self.n).contiguous()
+        self.mixing_diagonal = torch.diagonal(mixing, dim1=1, dim2=2).contiguous()  # (K, n)
+        self.column_norms = mixing.square().sum(dim=1)  # (K, n): |M_j|^2
+        self.mixing_square = torch.bmm(mixing.transpose(1, 2), mixing)  # M^T M
         self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
 
-    def _split(self, generators: Sequence[torch.Generator]):
-        """Sample, then split the active entries into single-feature rows (``V±`` sums of
-        ``v^2`` per instance, sign and feature) and multi-feature rows (flat slot in the
-        ``K * C * CHUNK_ROWS`` rows, flat feature in ``K * n``, local feature, value,
-        instance), and ``C``."""
+    def _split(self, entries: PackedEntries):
+        """Single-feature rows as ``V+-`` (sums of ``v^2`` per instance, sign and feature,
+        ``(K, 2, n)``) and multi-feature rows as (slot among the ``K * C * CHUNK_ROWS`` rows,
+        instance, column, value) of their entries, and ``C``."""
         k, n, batch = self.instances, self.n, self.batch
-        batches = self.task.sample_entries(generators, batch)
-        sizes = torch.tensor([b.values.numel() for b in batches])
-        instance = torch.repeat_interleave(torch.arange(k), sizes)
-        columns = torch.cat([b.cols for b in batches])
-        values = torch.cat([b.values for b in batches])
-        global_rows = torch.cat([b.rows for b in batches]) + instance * batch  # sorted
-        unique_rows, row, per_row = torch.unique_consecutive(
-            global_rows, return_inverse=True, return_counts=True
-        )
-        alone = per_row[row] == 1
-        single_values = values[alone]
+        instance, columns, values = entries.instance, entries.cols, entries.values
+        global_rows = instance * batch + entries.rows  # sorted
+        row_counts = torch.bincount(global_rows, minlength=k * batch)
+        alone = _take(row_counts, global_rows) == 1
+        single = alone.nonzero()[:, 0]
+        single_values = _take(values, single)
         sign = (single_values < 0).long()  # 0: v > 0 (v = 0 adds nothing), 1: v < 0
-        bins = (2 * instance[alone] + sign) * n + columns[alone]
+        bins = (2 * _take(instance, single) + sign) * n + _take(columns, single)
         squares = torch.bincount(bins, single_values.square(), minlength=2 * k * n)
         squares = squares.to(self.model.w_in.dtype).view(k, 2, n)
-        # Multi-feature rows: slot = rank among the instance's multi-feature rows.
-        shared_row = per_row > 1
-        row_instance = torch.div(unique_rows, batch, rounding_mode="floor")
-        counts = torch.bincount(row_instance[shared_row], minlength=k)
-        rank = torch.cumsum(shared_row, 0) - 1
-        first_rank = torch.cumsum(counts, 0) - counts
-        shared = ~alone
-        entry_row = row[shared]
-        slot_local = rank[entry_row] - first_rank[row_instance[entry_row]]
-        chunks = max(1, -(-int(counts.max()) // self.CHUNK_ROWS))
-        rows = chunks * self.CHUNK_ROWS
-        instance = instance[shared]
-        slot = slot_local + instance * rows
-        local = columns[shared]
-        return squares, (slot, local + instance * n, local, values[shared], instance), chunks
+        multi_rows = (row_counts > 1).view(k, batch)
+        rank = torch.cumsum(multi_rows, 1).view(-1)  # 1 + slot of a multi row in its instance
+        chunks = max(1, -(-int(rank.view(k, batch)[:, -1].max()) // self.CHUNK_ROWS))
+        shared = (~alone).nonzero()[:, 0]
+        shared_instance = _take(instance, shared)
+        slot = _take(rank, _take(global_rows, shared)) - 1
+        slot += shared_instance * (chunks * self.CHUNK_ROWS)
+        multi = (slot, shared_instance, _take(columns, shared), _take(values, shared))
+        return squares, multi, chunks
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        w_in, w_out, mixing = self.model.w_in, self.model.w_out, self.task.mixing
-        squares, multi, chunks = self._split(generators)
-        c = 2.0 / (self.batch * self.n)  # dL/dy = c (y - t)
+        w_in, w_out = self.model.w_in, self.model.w_out
+        entries = self.task.sample_entries(generators, self.batch)
+        squares, multi, chunks = self._split(entries)
         scale = self.task.scale.detach()
-        k, n, rows, group = self.instances, self.n, chunks * self.CHUNK_ROWS, self.GROUP
-        slot, column, local, values, instance = multi
-        entry_start = torch.cat([_starts(instance, k), torch.tensor([len(instance)])]).tolist()
-        losses, grad_out, grad_in = [], torch.empty_like(w_out), torch.empty_like(w_in)
-        grad_scale = torch.zeros_like(scale)
-        for first in range(0, k, group):  # instance groups whose working set fits the cache
-            last = min(k, first + group)
-            e0, e1 = entry_start[first], entry_start[last]
-            part = slice(first, last)
-            group_multi = (
-                slot[e0:e1] - first * rows,
-                column[e0:e1] - first * n,
-                local[e0:e1],
-                values[e0:e1],
-                instance[e0:e1] - first,
-            )
-            loss_single, grads_single = self._single_rows(
-                w_in[part], w_out[part], mixing[part], squares[part], scale[part]
-            )
-            loss_multi, grads_multi = self._multi_rows(
-                w_in[part],
-                w_out[part],
-                self.mixing_columns[first * n : last * n],
-                group_multi,
-                chunks,
-                scale[part],
-            )
-            losses.append(loss_single + loss_multi)
-            torch.add(grads_single[0], grads_multi[0], out=grad_out[part])
-            torch.add(grads_single[1], grads_multi[1], out=grad_in[part])
-            if self.learn_scale:
-                grad_scale[part] = grads_single[2] + grads_multi[2]
-        w_out.grad, w_in.grad = grad_out.mul_(c), grad_in.mul_(c)
+        gram = torch.bmm(w_out.transpose(1, 2), w_out)  # G = U^T U: (K, d, d)
+        read_mixing = torch.bmm(w_out.transpose(1, 2), self.task.mixing)  # A = U^T M
+        single = self._single_rows(w_in, w_out, gram, read_mixing, squares, scale)
+        many = self._multi_rows(w_in, w_out, gram, read_mixing, multi, chunks, scale)
+        c = 2.0 / (self.batch * self.n)  # dL/dy = c (y - t)
+        # sum_rows e h^T = U (H^T H) - R - s M S over both groups of rows (module docstring)
+        activity_gram, relu_reads, reads = (a + b for a, b in zip(single[1], many[1], strict=True))
+        mixed_reads = torch.bmm(self.task.mixing, reads).mul_(scale[:, None, None])
+        grad_out = torch.bmm(w_out, activity_gram).sub_(relu_reads).sub_(mixed_reads)
+        w_out.grad = grad_out.mul_(c)
+        w_in.grad = single[2].add_(many[2]).mul_(c)
         if self.learn_scale:
-            grad_scale.mul_(-c)
+            grad_scale = (single[3] + many[3]).mul_(-c)
             self.task.scale.grad = torch.where(
                 self.task.learned, grad_scale, torch.zeros_like(grad_scale)
             )
-        return torch.cat(losses).mul_(0.5 * c)
+        return (single[0] + many[0]).mul_(0.5 * c)
 
-    def _single_rows(self, w_in, w_out, mixing, squares: torch.Tensor, scale: torch.Tensor):
-        """Summed squared error and gradient sums (``W_out``, ``W_in``, ``-dL/ds`` up to
-        the factor ``c``) of the single-feature rows, from ``V± = squares[:, 0 / 1]``."""
-        positive, negative = w_in.clamp(min=0.0), (-w_in).clamp_(min=0.0)
-        scaled_mixing = scale[:, None, None] * mixing
-        error_pos = torch.bmm(w_out, positive).sub_(self.eye).sub_(scaled_mixing)  # C+
-        error_neg = torch.bmm(w_out, negative).add_(scaled_mixing)  # C-
-        v_pos, v_neg = squares[:, 0, None, :], squares[:, 1, None, :]  # (K, 1, n)
-        loss = (error_pos.square() * v_pos + error_neg.square() * v_neg).sum(dim=(1, 2))
-        weighted_pos, weighted_neg = error_pos * v_pos, error_neg * v_neg
-        grad_out = torch.bmm(weighted_pos, positive.transpose(1, 2)).add_(
-            torch.bmm(weighted_neg, negative.transpose(1, 2))
-        )
-        w_out_t = w_out.transpose(1, 2)
-        grad_in = (
-            torch.bmm(w_out_t, weighted_pos)
-            .mul_(w_in > 0)
-            .sub_(torch.bmm(w_out_t, weighted_neg).mul_(w_in < 0))
-        )
+    def _single_rows(self, w_in, w_out, gram, read_mixing, squares, scale):
+        """Squared error, ``(P D+ P^T + N D- N^T, D+ P^T, D+ P^T - D- N^T)`` (the terms of
+        ``sum e h^T``), the ``W_in`` gradient and ``sum e.(M x)`` of the single-feature
+        rows, each up to the factor ``c``. Both signs at once: ``Z = [P | N]`` with
+        targets ``T = [U^T + s A | -s A]`` and weights ``V = [V+ | V-]``."""
+        n = self.n
+        s = scale[:, None, None]
+        scaled_reads = read_mixing * s  # s A: (K, d, n)
+        activity = torch.cat([w_in, -w_in], dim=2).clamp_(min=0.0)  # Z: (K, d, 2n)
+        targets = torch.cat([scaled_reads + w_out.transpose(1, 2), -scaled_reads], dim=2)
+        weights = squares.view(-1, 1, 2 * n)  # V: (K, 1, 2n)
+        gram_activity = torch.bmm(gram, activity)
+        # |U z - t|^2 = z.G z - 2 z.U^T t + |t|^2, |t|^2 = 1 + 2 s M_jj + s^2 |M_j|^2 (v > 0)
+        # or s^2 |M_j|^2 (v < 0)
+        norms = self.column_norms * scale[:, None].square()
+        constants = torch.cat([norms + 2.0 * scale[:, None] * self.mixing_diagonal + 1.0, norms], 1)
+        per_column = torch.linalg.vecdot(activity, gram_activity - 2.0 * targets, dim=1)
+        loss = torch.linalg.vecdot(per_column + constants, weights[:, 0])
+        error = gram_activity.sub_(targets).mul_(weights)  # U^T e, summed over the rows
+        grad_in = error[:, :, :n].mul_(w_in > 0).sub_(error[:, :, n:].mul_(w_in < 0))
+        weighted = activity * weights
+        activity_gram = torch.bmm(weighted, activity.transpose(1, 2))
+        reads_pos = weighted[:, :, :n].transpose(1, 2)  # (K, n, d): D+ P^T
+        reads = reads_pos - weighted[:, :, n:].transpose(1, 2)
         grad_scale = None
         if self.learn_scale:
-            grad_scale = (mixing * weighted_pos).sum(dim=(1, 2)) - (mixing * weighted_neg).sum(
-                dim=(1, 2)
+            along = torch.linalg.vecdot(read_mixing.repeat(1, 1, 2), activity, dim=1)  # z.A_j
+            minus = torch.cat([self.mixing_diagonal, torch.zeros_like(self.mixing_diagonal)], 1)
+            sign = torch.cat([torch.ones(n), -torch.ones(n)]).to(along)
+            norms = self.column_norms.repeat(1, 2) * scale[:, None]
+            grad_scale = torch.linalg.vecdot(
+                (along - minus) * sign - norms, squares.view(-1, 2 * n)
             )
-        return loss, (grad_out, grad_in, grad_scale)
+        return loss, (activity_gram, reads_pos, reads), grad_in, grad_scale
 
-    def _multi_rows(self, w_in, w_out, mixing_columns, multi, chunks: int, scale: torch.Tensor):
-        """The same sums for the rows with two or more active features (bags and chunked
-        dense products)."""
-        slot, column, local, values, instance = multi
-        k, d, n, size = w_in.shape[0], self.d, self.n, self.CHUNK_ROWS
+    def _multi_rows(self, w_in, w_out, gram, read_mixing, multi, chunks: int, scale):
+        """The same sums for the rows with two or more active features: bags, ``d x d``
+        products, and the label terms from the pairs of entries of a row. The loss needs
+        no per-row sum: ``sum h.G h = tr(G H^T H)`` and ``sum h.U^T t = sum (U * R) +
+        s sum (A^T * S)``."""
+        slot, instance, columns, values = multi
+        k, d, n, size = self.instances, self.d, self.n, self.CHUNK_ROWS
         rows = chunks * size
+        feature = columns + instance * n
+        signed_feature = feature + (values < 0) * (k * n)
         row_start = _starts(slot, k * rows)
-        w_in_columns = w_in.transpose(1, 2).reshape(k * n, d).contiguous()  # K = 1: a view
-        pre = embedding_bag(column, w_in_columns, row_start, mode="sum", per_sample_weights=values)
-        hidden = pre.clamp_(min=0.0).view(-1, size, d)
-        mixed = embedding_bag(
-            column, mixing_columns, row_start, mode="sum", per_sample_weights=values
-        ).view(k, chunks * size, n)
-        w_out_t = w_out.transpose(1, 2)[:, None].expand(k, chunks, d, n).reshape(-1, d, n)
-        error = torch.bmm(hidden, w_out_t)  # y, then minus the labels s M x + ReLU(x)
-        error.view(k, rows, n).addcmul_(mixed, scale[:, None, None], value=-1.0)
-        error.view(-1).index_add_(0, slot * n + local, values.clamp(min=0.0), alpha=-1.0)
-        loss = _sum_rows(torch.linalg.vector_norm(error, dim=2).square_().view(k, -1))
-        grad_out = _sum_chunks(torch.bmm(error.transpose(1, 2), hidden).view(k, chunks, n, d))
-        w_out_chunks = w_out[:, None].expand(k, chunks, n, d).reshape(-1, n, d)
-        grad_hidden = torch.bmm(error, w_out_chunks).view(k * rows, d)
-        grad_pre = torch.ops.aten.threshold_backward(grad_hidden, hidden.view(k * rows, d), 0.0)
-        # grad W_in[:, j] sums grad_pre over the rows where feature j is active: bags over
-        # the entries sorted by feature (a stable sort keeps the row order).
-        order = torch.argsort(column.int(), stable=True)
-        grad_columns = embedding_bag(
-            slot[order],
-            grad_pre,
-            _starts(column, k * n),
-            mode="sum",
-            per_sample_weights=values[order],
-        )
-        grad_in = grad_columns.view(k, n, d).transpose(1, 2)
+        # contiguous tables: a strided view (K = 1) would take another, differently
+        # rounded embedding-bag kernel than a sweep's table
+        w_in_columns = w_in.transpose(1, 2).reshape(k * n, d).contiguous()
+        hidden = _bag(feature, w_in_columns, row_start, values).clamp_(min=0.0)  # (K*rows, d)
+        # U^T t = sum_entries v (1[v > 0] U_j + s A_j): one bag over the tables of v > 0
+        # and of v < 0
+        mixing_reads = read_mixing.transpose(1, 2)  # A^T: (K, n, d)
+        scaled_reads = mixing_reads * scale[:, None, None]
+        reads_table = torch.cat([scaled_reads + w_out, scaled_reads]).view(2 * k * n, d)
+        target_read = _bag(signed_feature, reads_table, row_start, values)
+        # rows of G h (G is symmetric); a row's result does not depend on the others
+        error_read = torch.bmm(hidden.view(k, rows, d), gram).view(k * rows, d)
+        error_read -= target_read  # U^T e per row
+        grad_pre = torch.ops.aten.threshold_backward(error_read, hidden, 0.0)
+        # Sums over the rows where feature j is active, split by the sign of v: bags over
+        # the entries sorted by (sign, feature) (a stable sort keeps the row order).
+        order = _stable_order(signed_feature, 2 * k * n)
+        feature_start = _starts(signed_feature, 2 * k * n)
+        ordered_slot, ordered_values = _take(slot, order), _take(values, order)
+        grad_in = _bag(ordered_slot, grad_pre, feature_start, ordered_values).view(2, k, n, d)
+        reads = _bag(ordered_slot, hidden, feature_start, ordered_values).view(2, k, n, d)
+        relu_reads, all_reads = reads[0], reads[0] + reads[1]  # R, S
+        chunk_view = hidden.view(k * chunks, size, d)
+        chunk_grams = torch.bmm(chunk_view.transpose(1, 2), chunk_view).view(k, chunks, d, d)
+        activity_gram = _sum_chunks(chunk_grams)
+        relu_squares, relu_mixed, mixed_squares = self._label_sums(multi)
+        mixed_along = (mixing_reads * all_reads).sum(dim=(1, 2))  # sum h . A x
+        along = (w_out * relu_reads).sum(dim=(1, 2)) + scale * mixed_along  # sum h . U^T t
+        label_squares = relu_squares + 2.0 * scale * relu_mixed + scale.square() * mixed_squares
+        loss = (gram * activity_gram).sum(dim=(1, 2)) - 2.0 * along + label_squares
         grad_scale = None
-        if self.learn_scale:
-            per_row = torch.linalg.vecdot(error.view(k, -1, n), mixed)
-            grad_scale = _sum_rows(per_row)
-        return loss, (grad_out, grad_in, grad_scale)
+        if self.learn_scale:  # sum e . M x = sum h . A x - t . M x
+            grad_scale = mixed_along - relu_mixed - scale * mixed_squares
+        sums = (activity_gram, relu_reads, all_reads)  # (H^T H, R, S)
+        return loss, sums, (grad_in[0] + grad_in[1]).transpose(1, 2), grad_scale
+
+    def _label_sums(self, multi) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per instance, over the multi-feature rows: ``sum |ReLU(x)|^2``,
+        ``sum ReLU(x).(M x)`` and ``sum |M x|^2 = sum x^T (M^T M) x``, from each entry with
+        itself and each pair ``a < b`` of entries of one row."""
+        slot, instance, columns, values = multi
+        k, n, dtype = self.instances, self.n, self.model.w_in.dtype
+        square, mixing = self.mixing_square.view(-1), self.task.mixing.reshape(-1)
+        relu_values = values.clamp(min=0.0)
+        diagonal = instance * (n * n) + columns * (n + 1)
+        relu_squares = torch.bincount(instance, relu_values.square(), minlength=k)
+        relu_diagonal = relu_values * values * _take(mixing, diagonal)
+        relu_mixed = torch.bincount(instance, relu_diagonal, minlength=k)
+        squares = values.square() * _take(square, diagonal)
+        mixed_squares = torch.bincount(instance, squares, minlength=k)
+        # entry a pairs with the entries after it in its row (consecutive entries)
+        after = _row_remainders(slot)
+        a = torch.repeat_interleave(torch.arange(len(slot)), after)
+        if len(a):
+            pair_start = torch.cumsum(after, 0).sub_(after)
+            b = torch.arange(1, len(a) + 1).sub_(_take(pair_start, a)).add_(a)
+            pair_instance = _take(instance, a)
+            column_a, column_b = _take(columns, a), _take(columns, b)
+            value_a, value_b = _take(values, a), _take(values, b)
+            base = pair_instance * (n * n)
+            ab, ba = base + column_a * n + column_b, base + column_b * n + column_a
+            cross = value_a.clamp(min=0.0) * value_b * _take(mixing, ab)
+            cross += value_b.clamp(min=0.0) * value_a * _take(mixing, ba)
+            relu_mixed += torch.bincount(pair_instance, cross, minlength=k)
+            pairs = 2.0 * value_a * value_b * _take(square, ab)  # x^T Q x counts each twice
+            mixed_squares += torch.bincount(pair_instance, pairs, minlength=k)
+        return relu_squares.to(dtype), relu_mixed.to(dtype), mixed_squares.to(dtype)
 
 
-def _sum_rows(per_row: torch.Tensor) -> torch.Tensor:
-    """``(K,)`` sums of ``(K, rows)`` per-row values, added one row after the other (so
-    trailing empty rows, exact zeros, leave the sum unchanged)."""
-    return per_row.cumsum(1)[:, -1]
+def _row_remainders(slot: torch.Tensor) -> torch.Tensor:
+    """For each entry of a sorted ``slot`` (row) index, how many entries follow it in its
+    row."""
+    _, inverse, counts = torch.unique_consecutive(slot, return_inverse=True, return_counts=True)
+    ends = _take(torch.cumsum(counts, 0), inverse)
+    return ends.sub_(torch.arange(len(slot))).sub_(1)
 
 
 def _sum_chunks(per_chunk: torch.Tensor) -> torch.Tensor:

@@ -15,11 +15,11 @@ from torch import nn
 
 from ..engine.batching import per_instance
 from ..engine.sampling import (
-    SparseBatch,
+    PackedEntries,
+    bernoulli_dense,
+    bernoulli_entries,
     exactly_k_entries,
     exactly_k_uniform,
-    sparse_uniform,
-    sparse_uniform_entries,
 )
 
 
@@ -90,27 +90,36 @@ class ReluMixingTask(nn.Module):
             for p, a in zip(self.p_values, self.active_values, strict=True)
         ]
 
+    def _bernoulli(self) -> tuple[list[int], list[int]]:
+        """Instances with Bernoulli-``p`` inputs and with exactly-``k`` inputs."""
+        bernoulli = [k for k, a in enumerate(self.active_values) if a is None]
+        return bernoulli, [k for k, a in enumerate(self.active_values) if a is not None]
+
     def sample(self, generators: Sequence[torch.Generator], batch: int) -> torch.Tensor:
         """``(K, batch, n)`` training inputs, instance ``k`` from ``generators[k]``."""
-        n = self.n_features
-        return torch.stack(
-            [
-                sparse_uniform(batch, n, p, g) if a is None else exactly_k_uniform(batch, n, a, g)
-                for p, a, g in zip(self.p_values, self.active_values, generators, strict=True)
-            ]
-        ).to(self.mixing.device)
+        n, (bernoulli, exact) = self.n_features, self._bernoulli()
+        if not exact:
+            return bernoulli_dense(batch, n, self.p_values, generators).to(self.mixing.device)
+        x = torch.stack(
+            [exactly_k_uniform(batch, n, self.active_values[k], generators[k]) for k in exact]
+        )
+        if bernoulli:
+            ps = [self.p_values[k] for k in bernoulli]
+            drawn = bernoulli_dense(batch, n, ps, [generators[k] for k in bernoulli])
+            x = torch.cat([drawn, x])[torch.argsort(torch.tensor(bernoulli + exact))]
+        return x.to(self.mixing.device)
 
-    def sample_entries(
-        self, generators: Sequence[torch.Generator], batch: int
-    ) -> list[SparseBatch]:
-        """The batches of :meth:`sample` (same generator draws) in sparse form, per instance."""
-        n = self.n_features
-        return [
-            sparse_uniform_entries(batch, n, p, g)
-            if a is None
-            else exactly_k_entries(batch, n, a, g)
-            for p, a, g in zip(self.p_values, self.active_values, generators, strict=True)
-        ]
+    def sample_entries(self, generators: Sequence[torch.Generator], batch: int) -> PackedEntries:
+        """The batches of :meth:`sample` (same generator draws) in sparse form."""
+        n, (bernoulli, exact) = self.n_features, self._bernoulli()
+        parts = []
+        if bernoulli:
+            ps = [self.p_values[k] for k in bernoulli]
+            parts.append(bernoulli_entries(batch, n, ps, [generators[k] for k in bernoulli]))
+        for k in exact:
+            drawn = exactly_k_entries(batch, n, self.active_values[k], generators[k])
+            parts.append(PackedEntries.single(drawn))
+        return parts[0] if len(parts) == 1 else PackedEntries.join(parts, bernoulli + exact)
 
     def sparse_step_applies(
         self, model: nn.Module, device: torch.device, any_sparsity: bool = False

@@ -47,7 +47,7 @@ __all__ = [
     "default_cache_dir",
 ]
 
-CACHE_SCHEMA = 3  # 2-3: sparse CPU training step (issue 7), exactly-k instances, loss windows
+CACHE_SCHEMA = 4  # 2-3: sparse CPU step (issue 7), exactly-k, loss windows; 4: new sampler draws
 """Bump to invalidate every existing entry (changes every key)."""
 
 _KEY_LENGTH = 20

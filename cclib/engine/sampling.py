@@ -8,10 +8,23 @@
   values uniform in [-1, 1]. Conditioned on ``k`` actives, ``sparse_uniform`` is exactly this.
 - ``exactly_s_boolean``: exactly ``s`` of ``m`` boolean inputs on (Universal-AND).
 
-``sparse_uniform_entries`` and ``exactly_k_entries`` return the same inputs in sparse form
-(``SparseBatch``: row, column and value of every active entry), drawn from the SAME random
-numbers as their dense counterparts: for one generator state the dense and the sparse
-form describe the same batch (``SparseBatch.dense()`` rebuilds it bit for bit).
+``bernoulli_entries`` draws the batches of ``K`` instances at once, each from its own
+generator, and returns their active entries packed (``PackedEntries``). Each instance
+makes one call to its generator per batch and every later operation is elementwise or
+per instance, so an instance's entries are the same bits whether it is drawn alone or
+with others (``sparse_uniform_entries`` is the one-instance case). ``sparse_uniform``
+and ``sparse_uniform_entries`` describe the same batch for one generator state
+(``SparseBatch.dense()`` rebuilds it bit for bit).
+
+How a batch is drawn from the generator (changing this changes every data stream, so
+``cclib.engine.cache.CACHE_SCHEMA`` moves with it):
+
+- ``p < SPARSE_PATH_MAX_P``: ``2c`` float64 uniforms, ``c`` = the mean number of actives
+  plus an 8-sigma margin; the first ``c`` give the geometric gaps by inversion,
+  ``G = floor(log(1 - u) / log(1 - p)) + 1``, the next ``c`` the values ``2u - 1`` of the
+  successes in order. On the CPU a run that falls short of the batch draws more (exact).
+- ``p >= SPARSE_PATH_MAX_P``: one float32 uniform ``u`` per entry: active when ``u < p``,
+  with value ``2u/p - 1`` (given ``u < p``, ``u/p`` is uniform on [0, 1)).
 
 Every function takes an explicit ``torch.Generator`` and draws on the generator's device.
 """
@@ -19,6 +32,7 @@ Every function takes an explicit ``torch.Generator`` and draws on the generator'
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -39,27 +53,11 @@ def _uniform_pm1(
     return values.mul_(2.0).sub_(1.0)
 
 
-def _bernoulli_positions(total: int, p: float, generator: torch.Generator) -> torch.Tensor:
-    """Sorted positions in ``[0, total)`` of a Bernoulli(p) process; entries ``>= total``
-    mark padding.
-
-    Gaps between successes are Geometric(p). We draw the mean number of gaps plus an
-    8-sigma margin; on the CPU we verify that the gaps cover ``total`` and draw more if
-    not (exact). On an accelerator the check is skipped to avoid a host sync; the margin
-    leaves a probability below 1e-15 of missing successes at the very end.
-    """
+def gap_draws(total: int, p: float) -> int:
+    """Successes drawn per batch of ``total`` Bernoulli(p) trials: the mean plus an
+    8-sigma margin (a shortfall has probability below 1e-15 and is topped up on the CPU)."""
     mean = total * p
-    count = int(math.ceil(mean + 8.0 * math.sqrt(mean * (1.0 - p)) + 16.0))
-    device = generator.device
-    gaps = torch.empty(count, device=device, dtype=torch.float64).geometric_(p, generator=generator)
-    positions = torch.cumsum(gaps.to(torch.int64), 0) - 1
-    if device.type == "cpu":
-        while positions[-1] < total:
-            more = torch.empty(count, dtype=torch.float64).geometric_(p, generator=generator)
-            positions = torch.cat(
-                [positions, positions[-1] + torch.cumsum(more.to(torch.int64), 0)]
-            )
-    return positions
+    return int(math.ceil(mean + 8.0 * math.sqrt(mean * (1.0 - p)) + 16.0))
 
 
 @dataclass
@@ -80,43 +78,213 @@ class SparseBatch:
         return x
 
 
+@dataclass
+class PackedEntries:
+    """The active entries of ``K`` input batches of shape ``(batch, n)``: entry ``i`` is
+    ``x[instance[i], rows[i], cols[i]] = values[i]``, sorted by instance, row and column."""
+
+    instance: torch.Tensor  # (nnz,) int64
+    rows: torch.Tensor  # (nnz,) int64
+    cols: torch.Tensor  # (nnz,) int64
+    values: torch.Tensor  # (nnz,)
+    instances: int
+    batch: int
+    n: int
+
+    def dense(self) -> torch.Tensor:
+        """The ``(K, batch, n)`` dense batches."""
+        shape = (self.instances, self.batch, self.n)
+        x = torch.zeros(shape, dtype=self.values.dtype, device=self.values.device)
+        x[self.instance, self.rows, self.cols] = self.values
+        return x
+
+    def split(self) -> list[SparseBatch]:
+        """One ``SparseBatch`` per instance."""
+        counts = torch.bincount(self.instance, minlength=self.instances).tolist()
+        parts = zip(
+            self.rows.split(counts), self.cols.split(counts), self.values.split(counts), strict=True
+        )
+        return [SparseBatch(r, c, v, self.batch, self.n) for r, c, v in parts]
+
+    @classmethod
+    def single(cls, batch: SparseBatch) -> PackedEntries:
+        """The packing of one instance's ``SparseBatch``."""
+        instance = torch.zeros_like(batch.rows)
+        return cls(instance, batch.rows, batch.cols, batch.values, 1, batch.batch, batch.n)
+
+    @classmethod
+    def join(cls, parts: Sequence[PackedEntries], order: Sequence[int]) -> PackedEntries:
+        """One packing of several, whose instances are ``order`` (a permutation of the
+        instances of all parts together, part after part) in the joined packing."""
+        first = parts[0]
+        target = torch.tensor(list(order), dtype=torch.int64, device=first.instance.device)
+        offsets, instance = 0, []
+        for part in parts:
+            instance.append(target[part.instance + offsets])
+            offsets += part.instances
+        instance = torch.cat(instance)
+        sort = torch.argsort(instance, stable=True)  # each part is already sorted by row
+        return cls(
+            instance[sort],
+            torch.cat([p.rows for p in parts])[sort],
+            torch.cat([p.cols for p in parts])[sort],
+            torch.cat([p.values for p in parts])[sort],
+            len(order),
+            first.batch,
+            first.n,
+        )
+
+
+def _gap_entries(
+    batch: int, n: int, ps: Sequence[float], generators: Sequence[torch.Generator], dtype
+) -> PackedEntries:
+    """Instances with ``p < SPARSE_PATH_MAX_P``: geometric gaps, one draw per instance."""
+    total, device = batch * n, generators[0].device
+    counts = [gap_draws(total, p) for p in ps]
+    width = max(counts)
+    draws = torch.full((len(ps), 2 * width), 0.5, dtype=torch.float64, device=device)
+    for row, (count, generator) in enumerate(zip(counts, generators, strict=True)):
+        if device.type == "cpu":
+            draws[row, : 2 * count].uniform_(generator=generator)
+        else:  # a fresh tensor: the same numbers as a one-instance draw on every backend
+            draws[row, : 2 * count] = torch.rand(
+                2 * count, dtype=torch.float64, device=device, generator=generator
+            )
+    count = torch.tensor(counts, device=device)
+    column = torch.arange(width, device=device)
+    rate = torch.log1p(-torch.tensor(ps, dtype=torch.float64, device=device))
+    gaps = torch.log1p(-draws[:, :width]).div_(rate[:, None]).floor_().add_(1.0)
+    gaps = gaps.to(torch.int64).masked_fill_(column >= count[:, None], total + 1)
+    positions = torch.cumsum(gaps, 1).sub_(1)
+    values = draws.gather(1, column + count[:, None]).mul_(2.0).sub_(1.0).to(dtype)
+    if device.type == "cpu":
+        last = positions.gather(1, (count - 1)[:, None])[:, 0]
+        for row in (last < total).nonzero()[:, 0].tolist():  # a shortfall: about 1e-15
+            positions, values = _top_up(
+                positions, values, row, counts[row], ps[row], total, generators[row], dtype
+            )
+    valid = positions < total
+    instance = valid.nonzero()[:, 0]
+    flat = positions[valid]
+    return PackedEntries(instance, flat // n, flat % n, values[valid], len(ps), batch, n)
+
+
+def _top_up(positions, values, row, count, p, total, generator, dtype):
+    """Continue instance ``row``'s Bernoulli process past its drawn successes until it
+    covers ``total`` trials (rare: the draws carry an 8-sigma margin)."""
+    tail_positions, tail_values = [positions[row, :count]], [values[row, :count]]
+    last = int(tail_positions[0][-1])
+    while last < total:
+        more = torch.rand(2 * count, dtype=torch.float64, generator=generator)
+        gaps = torch.log1p(-more[:count]).div_(math.log1p(-p)).floor_().add_(1.0).to(torch.int64)
+        tail_positions.append(last + torch.cumsum(gaps, 0))
+        tail_values.append(more[count:].mul(2.0).sub_(1.0).to(dtype))
+        last = int(tail_positions[-1][-1])
+    row_positions, row_values = torch.cat(tail_positions), torch.cat(tail_values)
+    width = max(positions.shape[1], len(row_positions))
+    grown_positions = torch.full((positions.shape[0], width), total + 1, dtype=torch.int64)
+    grown_values = torch.zeros((values.shape[0], width), dtype=values.dtype)
+    grown_positions[:, : positions.shape[1]] = positions
+    grown_values[:, : values.shape[1]] = values
+    grown_positions[row], grown_values[row] = total + 1, 0.0
+    grown_positions[row, : len(row_positions)] = row_positions
+    grown_values[row, : len(row_values)] = row_values
+    return grown_positions, grown_values
+
+
+def _mask_draws(
+    batch: int, n: int, ps: Sequence[float], generators: Sequence[torch.Generator], dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Instances with ``p >= SPARSE_PATH_MAX_P``: ``(K, batch, n)`` activity mask and the
+    value each entry has where active, from one float32 draw per entry and instance."""
+    device = generators[0].device
+    draws = torch.empty((len(generators), batch, n), dtype=torch.float32, device=device)
+    for row, generator in enumerate(generators):
+        draws[row].uniform_(generator=generator)
+    limit = torch.tensor(ps, dtype=torch.float32, device=device)[:, None, None]
+    scale = torch.tensor([2.0 / p for p in ps], dtype=torch.float32, device=device)
+    values = (draws * scale[:, None, None]).sub_(1.0).to(dtype)
+    return draws < limit, values
+
+
+def _mask_entries(
+    batch: int, n: int, ps: Sequence[float], generators: Sequence[torch.Generator], dtype
+) -> PackedEntries:
+    active, values = _mask_draws(batch, n, ps, generators, dtype)
+    instance, rows, cols = active.nonzero(as_tuple=True)
+    return PackedEntries(instance, rows, cols, values[instance, rows, cols], len(ps), batch, n)
+
+
+def _kinds(ps: Sequence[float]) -> tuple[list[int], list[int]]:
+    """Instances drawn by geometric gaps and by a mask."""
+    low = [k for k, p in enumerate(ps) if p < SPARSE_PATH_MAX_P]
+    return low, [k for k, p in enumerate(ps) if p >= SPARSE_PATH_MAX_P]
+
+
+def _check(ps: Sequence[float], generators: Sequence[torch.Generator]) -> None:
+    for p in ps:
+        _check_probability(p)
+    if len(ps) != len(generators) or not ps:
+        raise ValueError(f"need one generator per p, got {len(generators)} for {len(ps)}")
+
+
+def bernoulli_entries(
+    batch: int,
+    n: int,
+    ps: Sequence[float],
+    generators: Sequence[torch.Generator],
+    dtype: torch.dtype = torch.float32,
+) -> PackedEntries:
+    """The active entries of ``K = len(ps)`` batches of ``(batch, n)`` inputs, instance
+    ``k`` with feature probability ``ps[k]`` drawn from ``generators[k]``."""
+    _check(ps, generators)
+    parts, order = [], []
+    for members, draw in zip(_kinds(ps), (_gap_entries, _mask_entries), strict=True):
+        if members:
+            chosen = [ps[k] for k in members], [generators[k] for k in members]
+            parts.append(draw(batch, n, *chosen, dtype))
+            order.extend(members)
+    return parts[0] if len(parts) == 1 else PackedEntries.join(parts, order)
+
+
+def bernoulli_dense(
+    batch: int,
+    n: int,
+    ps: Sequence[float],
+    generators: Sequence[torch.Generator],
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """The ``(K, batch, n)`` dense form of :func:`bernoulli_entries` (the same draws)."""
+    _check(ps, generators)
+    low, high = _kinds(ps)
+    if low:
+        chosen = [ps[k] for k in low], [generators[k] for k in low]
+        sparse = _gap_entries(batch, n, *chosen, dtype).dense()
+        if not high:
+            return sparse
+    if high:
+        chosen = [ps[k] for k in high], [generators[k] for k in high]
+        active, values = _mask_draws(batch, n, *chosen, dtype)
+        dense = values.masked_fill_(~active, 0.0)
+        if not low:
+            return dense
+    x = torch.empty((len(ps), batch, n), dtype=dtype, device=generators[0].device)
+    x[low], x[high] = sparse, dense
+    return x
+
+
 def sparse_uniform_entries(
     batch: int, n: int, p: float, generator: torch.Generator, dtype: torch.dtype = torch.float32
 ) -> SparseBatch:
     """The batch of :func:`sparse_uniform` (same generator draws) in sparse form."""
-    _check_probability(p)
-    device = generator.device
-    if p >= SPARSE_PATH_MAX_P:
-        active = torch.rand((batch, n), generator=generator, device=device) < p
-        values = _uniform_pm1((batch, n), generator, dtype)
-        rows, cols = active.nonzero(as_tuple=True)
-        return SparseBatch(rows, cols, values[rows, cols], batch, n)
-    total = batch * n
-    positions = _bernoulli_positions(total, p, generator)
-    values = _uniform_pm1(positions.numel(), generator, dtype)
-    count = int(torch.searchsorted(positions, total))  # sorted: padding (>= total) at the end
-    positions, values = positions[:count], values[:count]
-    return SparseBatch(positions // n, positions % n, values, batch, n)
+    return bernoulli_entries(batch, n, [p], [generator], dtype).split()[0]
 
 
 def sparse_uniform(
     batch: int, n: int, p: float, generator: torch.Generator, dtype: torch.dtype = torch.float32
 ) -> torch.Tensor:
     """``(batch, n)`` inputs: each entry active with probability ``p``, active values U[-1, 1]."""
-    _check_probability(p)
-    device = generator.device
-    if p >= SPARSE_PATH_MAX_P:
-        active = torch.rand((batch, n), generator=generator, device=device) < p
-        return torch.where(
-            active,
-            _uniform_pm1((batch, n), generator, dtype),
-            torch.zeros((), dtype=dtype, device=device),
-        )
-    total = batch * n
-    positions = _bernoulli_positions(total, p, generator).clamp_(max=total)  # padding -> dummy slot
-    flat = torch.zeros(total + 1, dtype=dtype, device=device)
-    flat[positions] = _uniform_pm1(positions.numel(), generator, dtype)
-    return flat[:total].view(batch, n)
+    return bernoulli_dense(batch, n, [p], [generator], dtype)[0]
 
 
 def random_subsets(batch: int, n: int, k: int, generator: torch.Generator) -> torch.Tensor:

@@ -66,7 +66,8 @@ def test_sparse_entries_are_the_dense_batch():
     _, task = setup(seeds, p=[0.01, 0.02], active=[None, 2])
     dense = task.sample(generators(seeds), BATCH)
     entries = task.sample_entries(generators(seeds), BATCH)
-    assert torch.equal(torch.stack([e.dense() for e in entries]), dense)
+    assert torch.equal(entries.dense(), dense)
+    assert torch.equal(torch.stack([e.dense() for e in entries.split()]), dense)
     assert bool(((dense != 0).sum(dim=2)[1] == 2).all())  # exactly two active
 
 
