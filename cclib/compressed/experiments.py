@@ -22,8 +22,9 @@ from torch import nn
 
 from ..engine.cache import Cache
 from ..engine.executor import executor_setting, run_sharded
+from ..engine.phased import train_phased
 from ..engine.seeding import Stream, make_generator
-from ..engine.training import TrainConfig, TrainingDiverged, nonempty_horizon, train
+from ..engine.training import TrainConfig, TrainingDiverged, nonempty_horizon
 from .mixing import DEFAULT_WIDTH, MIXING_KINDS, clean, gaussian, mixing_matrix, random_embedding
 from .models import MLP, ResidualCC
 from .tasks import ReluMixingTask
@@ -179,7 +180,7 @@ class SweepResult:
 
 
 def _train_shard(
-    build: Callable[[int, int], tuple[nn.Module, nn.Module]],
+    build: Callable[[list[int]], tuple[nn.Module, nn.Module]],
     train_config: TrainConfig,
     seeds: list[int],
     horizons: list[int],
@@ -190,13 +191,13 @@ def _train_shard(
     stop: int,
     checkpointer,
 ) -> dict:
-    """Train instances ``[start, stop)`` of a sweep (all of them in-process) for the whole
-    sweep's number of steps, so the shard's loss rows match the whole run's."""
-    model, task = build(start, stop)
+    """Train instances ``[start, stop)`` of a sweep (all of them in-process) by parts and
+    phases (``cclib.engine.phased``: each instance on its own step implementation and only
+    to its own horizon), with the whole sweep's loss-history length, so the shard's loss
+    rows match the whole run's."""
     try:
-        result = train(
-            model,
-            task,
+        return train_phased(
+            lambda indices: build([start + i for i in indices]),
             train_config,
             seeds[start:stop],
             horizons[start:stop],
@@ -204,17 +205,10 @@ def _train_shard(
             device=device,
             progress=progress,
             description=description,
-            total_steps=max(horizons),
+            history_steps=max(horizons),
         )
     except TrainingDiverged as error:  # name the instance by its index in the whole sweep
         raise TrainingDiverged(start + error.instance, error.step, error.value) from None
-    return {
-        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "task": {k: v.detach().cpu() for k, v in task.state_dict().items()},
-        "losses": result.losses,
-        "horizons": result.horizons,
-        "loss_window": result.loss_window,
-    }
 
 
 def merge_shards(parts: list[dict]) -> dict:
@@ -231,7 +225,7 @@ def merge_shards(parts: list[dict]) -> dict:
 
 def _run_cached(
     config: dict,
-    build: Callable[[int, int], tuple[nn.Module, nn.Module]],
+    build: Callable[[list[int]], tuple[nn.Module, nn.Module]],
     train_config: TrainConfig,
     seeds: list[int],
     horizons: list[int],
@@ -241,7 +235,7 @@ def _run_cached(
     describe: Callable[[int], str] = lambda k: f"instance {k}",
 ) -> SweepResult:
     """Train (or load) a sweep through the executor (``cclib.engine.executor``):
-    in-process one batched run, on a cluster in shards of instances ``build(start, stop)``."""
+    in-process one batched run, on a cluster in shards of instances ``build(indices)``."""
     setting = executor_setting()
     shard = functools.partial(
         _train_shard,
@@ -301,16 +295,18 @@ def run_mlp_sweep(
 
 
 def _build_mlp_shard(
-    sweep: MLPSweep, start_weights: tuple[torch.Tensor, torch.Tensor] | None, start: int, stop: int
+    sweep: MLPSweep,
+    start_weights: tuple[torch.Tensor, torch.Tensor] | None,
+    indices: list[int],
 ) -> tuple[MLP, ReluMixingTask]:
-    """Model and task of instances ``[start, stop)`` of ``sweep`` (each from its own seeds;
+    """Model and task of instances ``indices`` of ``sweep`` (each from its own seeds;
     ``start_weights``: ``(w_in, w_out)`` of the whole sweep replacing the default init)."""
-    part = dataclasses.replace(sweep, instances=sweep.instances[start:stop])
+    part = dataclasses.replace(sweep, instances=tuple(sweep.instances[i] for i in indices))
     if start_weights is None:
         model = MLP.init([i.seed for i in part.instances], sweep.n, sweep.d)
     else:
         w_in, w_out = start_weights
-        model = MLP(w_in[start:stop].clone(), w_out[start:stop].clone())
+        model = MLP(w_in[indices].clone(), w_out[indices].clone())
     return model, build_mlp_task(part)
 
 
@@ -401,11 +397,13 @@ def run_residual_sweep(
 
 
 def _build_residual_shard(
-    sweep: ResidualSweep, start: int, stop: int
+    sweep: ResidualSweep, indices: list[int]
 ) -> tuple[ResidualCC, ReluMixingTask]:
-    """Model and task of instances ``[start, stop)`` of ``sweep``."""
+    """Model and task of instances ``indices`` of ``sweep``."""
     part = dataclasses.replace(
-        sweep, seeds=sweep.seeds[start:stop], embedding_seeds=sweep.embedding_seeds[start:stop]
+        sweep,
+        seeds=tuple(sweep.seeds[i] for i in indices),
+        embedding_seeds=tuple(sweep.embedding_seeds[i] for i in indices),
     )
     return init_residual(part), residual_task(part)
 

@@ -168,13 +168,16 @@ def train(
     description: str = "training",
     path: str = "auto",
     total_steps: int | None = None,
+    history_steps: int | None = None,
+    final_state: dict | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``task`` in place; instance ``k`` uses ``seeds[k]`` for its data.
 
     ``horizons[k]`` is instance ``k``'s number of steps (default ``config.steps`` for all).
     ``path`` chooses the step implementation (see the module docstring). ``total_steps``
-    (default ``max(horizons)``, at least that) is how many steps the loop runs: a shard of a
-    sweep passes the whole sweep's, so its loss history has the whole run's rows (an
+    (default ``max(horizons)``) is the step at which the loop stops: fewer ends a phase
+    of a longer run (``cclib.engine.phased``; the schedules still follow the horizons); a
+    shard of a sweep passes the whole sweep's, so its loss history has the whole run's rows (an
     instance past its horizon has learning rate 0 and stops changing). Raises
     ``TrainingDiverged`` when a loss becomes non-finite (checked every few hundred steps
     and at the end, never once per step).
@@ -187,8 +190,8 @@ def train(
     if len(horizons) != instances or min(horizons) < 1:
         raise ValueError("horizons needs one positive step count per instance")
     total = max(horizons) if total_steps is None else int(total_steps)
-    if total < max(horizons):
-        raise ValueError(f"total_steps {total} is below the longest horizon {max(horizons)}")
+    if total < 1:
+        raise ValueError(f"total_steps must be >= 1, got {total}")
     generators = [make_generator(seed, Stream.DATA, device) for seed in seeds]
     groups = [ParamGroup(list(model.parameters()), config.weight_decay)]
     if any(True for _ in task.parameters()):
@@ -196,7 +199,7 @@ def train(
     optimiser = InstanceAdamW(
         groups, CosineSchedule(config.lr, horizons, device, steps=total), config.betas, config.eps
     )
-    window = loss_window(total)
+    window = loss_window(total if history_steps is None else max(total, int(history_steps)))
     losses = torch.zeros(math.ceil(total / window), instances, device=device)
     sparse_step = (
         task.sparse_step(model, config.batch_size)
@@ -258,4 +261,11 @@ def train(
             )
     bar.close()
     _check_finite(losses, checked, window)
+    if final_state is not None:
+        final_state["optimizer"] = {
+            "step_count": optimiser.step_count,
+            "exp_avg": [t.detach().cpu().clone() for t in optimiser.exp_avg],
+            "exp_avg_sq": [t.detach().cpu().clone() for t in optimiser.exp_avg_sq],
+        }
+        final_state["generators"] = [g.get_state() for g in generators]
     return TrainResult(losses=losses.cpu(), horizons=horizons, loss_window=window)

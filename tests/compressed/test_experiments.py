@@ -8,7 +8,6 @@ import math
 import pytest
 import torch
 
-import cclib.compressed.experiments as experiments
 from cclib.compressed.experiments import (
     CCInstance,
     MLPSweep,
@@ -22,6 +21,7 @@ from cclib.compressed.experiments import (
     trained_task,
 )
 from cclib.compressed.models import MLP
+from cclib.engine import phased
 from cclib.engine.cache import Cache
 from cclib.engine.training import TrainConfig, TrainingDiverged
 
@@ -47,14 +47,16 @@ def small_sweep(**kwargs) -> MLPSweep:
 
 @pytest.fixture
 def counted_train(monkeypatch):
+    """Counts the ``train`` calls of sweeps (made by ``cclib.engine.phased``; one per part
+    and phase, so one for the sweeps here: one step implementation, one horizon)."""
     calls = []
-    real = experiments.train
+    real = phased.train
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(experiments, "train", counting)
+    monkeypatch.setattr(phased, "train", counting)
     return calls
 
 

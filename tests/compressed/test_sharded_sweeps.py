@@ -56,7 +56,7 @@ def assert_close(a, b, atol: float = 1e-6) -> None:
 def assert_same_result(a: ex.SweepResult, b: ex.SweepResult, atol: float = 1e-6) -> None:
     assert_close(a.state, b.state, atol)
     assert_close(a.task_state, b.task_state, atol)
-    torch.testing.assert_close(a.losses, b.losses, atol=atol, rtol=1e-5)
+    torch.testing.assert_close(a.losses, b.losses, atol=atol, rtol=1e-5, equal_nan=True)
     assert a.horizons == b.horizons and a.loss_window == b.loss_window
 
 
