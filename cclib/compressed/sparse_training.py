@@ -44,7 +44,7 @@ import torch
 from torch.nn.functional import embedding_bag
 
 from ..engine.sampling import PackedEntries
-from .models import MLP
+from .models import MLP, ResidualCC
 from .tasks import ReluMixingTask
 
 #: Largest mean number of active features per sample for which the sparse step is chosen.
@@ -52,11 +52,15 @@ SPARSE_MAX_ACTIVE = 8.0
 
 
 def sparse_step_applies(model, task, device: torch.device, any_sparsity: bool = False) -> bool:
-    """Whether ``train`` takes the sparse step by default: a CPU run of an ``MLP`` on a
-    ``ReluMixingTask`` whose inputs have at most ``SPARSE_MAX_ACTIVE`` active features per
-    sample on average (GPUs and dense inputs keep the batched dense path). With
-    ``any_sparsity`` only whether it can run (any feature probability)."""
-    if not (device.type == "cpu" and isinstance(model, MLP) and isinstance(task, ReluMixingTask)):
+    """Whether ``train`` takes the sparse step by default: a CPU run of an ``MLP`` (or a
+    ``ResidualCC``, through its equivalent MLP) on a ``ReluMixingTask`` whose inputs have at
+    most ``SPARSE_MAX_ACTIVE`` active features per sample on average (GPUs and dense inputs
+    keep the batched dense path). With ``any_sparsity`` only whether it can run (any
+    feature probability)."""
+    models = (MLP, ResidualCC)
+    if not (
+        device.type == "cpu" and isinstance(model, models) and isinstance(task, ReluMixingTask)
+    ):
         return False
     if any_sparsity:
         return True
@@ -286,3 +290,33 @@ def _sum_chunks(per_chunk: torch.Tensor) -> torch.Tensor:
     for chunk in range(1, per_chunk.shape[1]):
         total += per_chunk[:, chunk]
     return total
+
+
+class ResidualSparseStep:
+    """The sparse step of a ``ResidualCC`` on its labels ``ReLU(x) + x`` (paper 000
+    appendix A.1): the model is the MLP ``W_in = W_in' W_E``, ``W_out = W_E^T W_out'`` on
+    ``ReLU(x) + M x`` with ``M = I - W_E^T W_E``, so one step is that MLP's sparse step
+    (the same data) and the chain rule, ``dL/dW_in' = dL/dW_in W_E^T`` and
+    ``dL/dW_out' = W_E dL/dW_out``: ``n x d x width`` products instead of the residual
+    stream's ``B x n x width`` ones."""
+
+    def __init__(self, model: ResidualCC, task: ReluMixingTask, batch: int):
+        if not bool((task.mixing == torch.eye(task.n_features, dtype=task.mixing.dtype)).all()):
+            raise ValueError("a ResidualCC trains on labels ReLU(x) + x (identity mixing)")
+        self.model = model
+        equivalent = model.equivalent_mlp()
+        self.mlp = MLP(equivalent.w_in.detach(), equivalent.w_out.detach())
+        mixing_task = ReluMixingTask(
+            model.equivalent_mixing(), task.p_values, 1.0, active=task.active_values
+        )
+        self.step = SparseStep(self.mlp, mixing_task, batch)
+
+    @torch.no_grad()
+    def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
+        w_e = self.model.w_e
+        torch.bmm(self.model.w_in, w_e, out=self.mlp.w_in.data)
+        torch.bmm(w_e.transpose(1, 2), self.model.w_out, out=self.mlp.w_out.data)
+        loss = self.step(generators)
+        self.model.w_in.grad = torch.bmm(self.mlp.w_in.grad, w_e.transpose(1, 2))
+        self.model.w_out.grad = torch.bmm(w_e, self.mlp.w_out.grad)
+        return loss

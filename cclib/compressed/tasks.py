@@ -131,8 +131,11 @@ class ReluMixingTask(nn.Module):
 
     def sparse_step(self, model: nn.Module, batch: int):
         """The hand-written training step of ``cclib.compressed.sparse_training``."""
-        from .sparse_training import SparseStep
+        from .models import ResidualCC
+        from .sparse_training import ResidualSparseStep, SparseStep
 
+        if isinstance(model, ResidualCC):
+            return ResidualSparseStep(model, self, batch)
         return SparseStep(model, self, batch)
 
     def labels(self, x: torch.Tensor) -> torch.Tensor:

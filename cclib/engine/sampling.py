@@ -10,7 +10,7 @@
 
 ``bernoulli_entries`` draws the batches of ``K`` instances at once, each from its own
 generator, and returns their active entries packed (``PackedEntries``). Each instance
-makes one call to its generator per batch and every later operation is elementwise or
+makes one or two calls to its generator per batch and every later operation is elementwise or
 per instance, so an instance's entries are the same bits whether it is drawn alone or
 with others (``sparse_uniform_entries`` is the one-instance case). ``sparse_uniform``
 and ``sparse_uniform_entries`` describe the same batch for one generator state
@@ -19,10 +19,11 @@ and ``sparse_uniform_entries`` describe the same batch for one generator state
 How a batch is drawn from the generator (changing this changes every data stream, so
 ``cclib.engine.cache.CACHE_SCHEMA`` moves with it):
 
-- ``p < SPARSE_PATH_MAX_P``: ``2c`` float64 uniforms, ``c`` = the mean number of actives
-  plus an 8-sigma margin; the first ``c`` give the geometric gaps by inversion,
-  ``G = floor(log(1 - u) / log(1 - p)) + 1``, the next ``c`` the values ``2u - 1`` of the
-  successes in order. On the CPU a run that falls short of the batch draws more (exact).
+- ``p < SPARSE_PATH_MAX_P``: ``c`` float64 uniforms, ``c`` = the mean number of actives
+  plus an 8-sigma margin, give the geometric gaps by inversion,
+  ``G = floor(log(1 - u) / log(1 - p)) + 1``; then ``c`` float32 uniforms the values
+  ``2u - 1`` of the successes in order. On the CPU a run that falls short of the batch
+  draws more (exact).
 - ``p >= SPARSE_PATH_MAX_P``: one float32 uniform ``u`` per entry: active when ``u < p``,
   with value ``2u/p - 1`` (given ``u < p``, ``u/p`` is uniform on [0, 1)).
 
@@ -138,58 +139,65 @@ class PackedEntries:
 def _gap_entries(
     batch: int, n: int, ps: Sequence[float], generators: Sequence[torch.Generator], dtype
 ) -> PackedEntries:
-    """Instances with ``p < SPARSE_PATH_MAX_P``: geometric gaps, one draw per instance."""
+    """Instances with ``p < SPARSE_PATH_MAX_P``: geometric gaps, two draws per instance."""
     total, device = batch * n, generators[0].device
     counts = [gap_draws(total, p) for p in ps]
     width = max(counts)
-    draws = torch.full((len(ps), 2 * width), 0.5, dtype=torch.float64, device=device)
+    # 1.0 (never drawn: uniforms lie in [0, 1)) pads an instance's row: an infinite gap
+    gaps = torch.ones((len(ps), width), dtype=torch.float64, device=device)
+    values = torch.zeros((len(ps), width), dtype=torch.float32, device=device)
     for row, (count, generator) in enumerate(zip(counts, generators, strict=True)):
-        if device.type == "cpu":
-            draws[row, : 2 * count].uniform_(generator=generator)
-        else:  # a fresh tensor: the same numbers as a one-instance draw on every backend
-            draws[row, : 2 * count] = torch.rand(
-                2 * count, dtype=torch.float64, device=device, generator=generator
-            )
-    count = torch.tensor(counts, device=device)
-    column = torch.arange(width, device=device)
+        _draw_into(gaps[row, :count], generator)
+        _draw_into(values[row, :count], generator)
     rate = torch.log1p(-torch.tensor(ps, dtype=torch.float64, device=device))
-    gaps = torch.log1p(-draws[:, :width]).div_(rate[:, None]).floor_().add_(1.0)
-    gaps = gaps.to(torch.int64).masked_fill_(column >= count[:, None], total + 1)
-    positions = torch.cumsum(gaps, 1).sub_(1)
-    values = draws.gather(1, column + count[:, None]).mul_(2.0).sub_(1.0).to(dtype)
+    gaps.neg_().log1p_().div_(rate[:, None]).floor_().add_(1.0)  # Geometric(p) by inversion
+    positions = torch.cumsum(gaps, 1).sub_(1.0)  # exact: integers below 2^53
     if device.type == "cpu":
+        count = torch.tensor(counts)
         last = positions.gather(1, (count - 1)[:, None])[:, 0]
         for row in (last < total).nonzero()[:, 0].tolist():  # a shortfall: about 1e-15
             positions, values = _top_up(
-                positions, values, row, counts[row], ps[row], total, generators[row], dtype
+                positions, values, row, counts[row], ps[row], total, generators[row]
             )
-    valid = positions < total
-    instance = valid.nonzero()[:, 0]
-    flat = positions[valid]
-    return PackedEntries(instance, flat // n, flat % n, values[valid], len(ps), batch, n)
+    instance, column = (positions < total).nonzero(as_tuple=True)
+    flat = positions[instance, column].long()
+    value = values[instance, column].mul_(2.0).sub_(1.0).to(dtype)
+    return PackedEntries(instance, flat // n, flat % n, value, len(ps), batch, n)
 
 
-def _top_up(positions, values, row, count, p, total, generator, dtype):
+def _draw_into(target: torch.Tensor, generator: torch.Generator) -> None:
+    """Fill a contiguous slice with U[0, 1) draws: in place on the CPU; elsewhere from a
+    fresh tensor, which draws the same numbers as a one-instance call on every backend."""
+    if target.device.type == "cpu":
+        target.uniform_(generator=generator)
+    else:
+        target.copy_(
+            torch.rand(target.shape, dtype=target.dtype, device=target.device, generator=generator)
+        )
+
+
+def _top_up(positions, values, row, count, p, total, generator):
     """Continue instance ``row``'s Bernoulli process past its drawn successes until it
     covers ``total`` trials (rare: the draws carry an 8-sigma margin)."""
-    tail_positions, tail_values = [positions[row, :count]], [values[row, :count]]
-    last = int(tail_positions[0][-1])
+    row_positions, row_values = [positions[row, :count]], [values[row, :count]]
+    last = float(row_positions[0][-1])
     while last < total:
-        more = torch.rand(2 * count, dtype=torch.float64, generator=generator)
-        gaps = torch.log1p(-more[:count]).div_(math.log1p(-p)).floor_().add_(1.0).to(torch.int64)
-        tail_positions.append(last + torch.cumsum(gaps, 0))
-        tail_values.append(more[count:].mul(2.0).sub_(1.0).to(dtype))
-        last = int(tail_positions[-1][-1])
-    row_positions, row_values = torch.cat(tail_positions), torch.cat(tail_values)
-    width = max(positions.shape[1], len(row_positions))
-    grown_positions = torch.full((positions.shape[0], width), total + 1, dtype=torch.int64)
-    grown_values = torch.zeros((values.shape[0], width), dtype=values.dtype)
-    grown_positions[:, : positions.shape[1]] = positions
-    grown_values[:, : values.shape[1]] = values
-    grown_positions[row], grown_values[row] = total + 1, 0.0
-    grown_positions[row, : len(row_positions)] = row_positions
-    grown_values[row, : len(row_values)] = row_values
-    return grown_positions, grown_values
+        gaps = torch.rand(count, dtype=torch.float64, generator=generator)
+        more = torch.rand(count, dtype=torch.float32, generator=generator)
+        gaps.neg_().log1p_().div_(math.log1p(-p)).floor_().add_(1.0)
+        row_positions.append(last + torch.cumsum(gaps, 0))
+        row_values.append(more)
+        last = float(row_positions[-1][-1])
+    grown = torch.cat(row_positions), torch.cat(row_values)
+    width = max(positions.shape[1], len(grown[0]))
+    new_positions = torch.full((positions.shape[0], width), math.inf, dtype=torch.float64)
+    new_values = torch.zeros((values.shape[0], width), dtype=values.dtype)
+    new_positions[:, : positions.shape[1]] = positions
+    new_values[:, : values.shape[1]] = values
+    new_positions[row], new_values[row] = math.inf, 0.0
+    new_positions[row, : len(grown[0])] = grown[0]
+    new_values[row, : len(grown[1])] = grown[1]
+    return new_positions, new_values
 
 
 def _mask_draws(

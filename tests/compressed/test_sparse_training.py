@@ -115,3 +115,23 @@ def test_path_choice():
         choose_path("sparse", ua_model, ua_task, cpu)
     with pytest.raises(ValueError, match="path must be one of"):
         choose_path("fast", model, task, cpu)
+
+
+def test_residual_step_matches_dense_autograd():
+    """The residual model (width 30) trained through its equivalent MLP's sparse step has
+    the residual model's own loss and gradients (chain rule through W_E)."""
+    from cclib.compressed.experiments import ResidualSweep, init_residual, residual_task
+    from cclib.compressed.sparse_training import ResidualSparseStep
+
+    sweep = ResidualSweep((0, 1), (3, 4), 0.03, TrainConfig(10, BATCH), n=N, d=D, width=30)
+    model, task = init_residual(sweep), residual_task(sweep)
+    x = task.sample(generators([0, 1]), BATCH)
+    dense_loss = task.loss(model(x), x)
+    dense_loss.sum().backward()
+    dense = [model.w_in.grad.clone(), model.w_out.grad.clone()]
+    model.w_in.grad = model.w_out.grad = None
+    assert choose_path("auto", model, task, torch.device("cpu")) == "sparse"
+    loss = ResidualSparseStep(model, task, BATCH)(generators([0, 1]))
+    torch.testing.assert_close(loss, dense_loss.detach(), rtol=1e-5, atol=1e-9)
+    torch.testing.assert_close(model.w_in.grad, dense[0], rtol=1e-4, atol=1e-8)
+    torch.testing.assert_close(model.w_out.grad, dense[1], rtol=1e-4, atol=1e-8)
