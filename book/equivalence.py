@@ -690,7 +690,7 @@ report.text("sign_verdict", sign_resolved if abs(sign_diff) > cfg.z * sign_err e
 # {glue:text}`sign_err:.4f`: {glue:text}`sign_verdict`. Where the difference is resolved,
 # getting the sign of $M$ right is not a formality: a simplified model trained with the
 # wrong sign reports a different loss than the residual model it stands for. When $-M$
-# comes out lower, as in our quick-profile runs, a possible reading, which later chapters
+# comes out lower, a possible reading, which later chapters
 # can test, is this: {cite:t}`bhagat2025cc` find that the trained neurons live
 # in the span of the positive eigenvectors of $M$; for $-M$ that span has fewer dimensions
 # than there are neurons and larger eigenvalues, so more of the mixing term fits into the

@@ -366,8 +366,7 @@ report.figure("fig-mechanism-weights", fig)
 # {glue:text}`embedding_weight_sparsity_out:.3f` ($W_\text{out}$) against
 # {glue:text}`gaussian_reference:.3f` for a dense Gaussian matrix. $W_\text{in}$ is the
 # sparser of the two; $W_\text{out}$ clears the Gaussian value by
-# {glue:text}`out_margin:.3f`, a margin that grows with training (compare the quick and paper
-# profiles on the Claims page).
+# {glue:text}`out_margin:.3f`.
 
 # %%
 report.number("embedding_win_nonnegative_pct", 100 * emb.measures.win_nonnegative.mean())

@@ -550,12 +550,12 @@ report.number("nonneg_trained", sparsity["trained"]["non-negative mass of W_in"]
 # weights" is therefore a statement about one factorisation and one matrix rather than
 # about semi-NMF as such.
 #
-# **Longer training.** The trained models of the `smoke` and `quick` profiles are shorter
-# runs than the paper's (here {glue:text}`train_steps:.0f` steps of
-# {glue:text}`train_batch:.0f` samples). We train copies on the same matrices for
-# {glue:text}`long_steps:.0f` steps of {glue:text}`long_batch:.0f` samples (parameter
-# `long_steps`; under `paper` it is 0 and the chapter's own models, already that long, are
-# measured again) and repeat the comparison.
+# **Longer training.** The trained models of the `smoke` profile are shorter runs than the
+# paper's (here {glue:text}`train_steps:.0f` steps of {glue:text}`train_batch:.0f`
+# samples). There we train copies on the same matrices for {glue:text}`long_steps:.0f`
+# steps of {glue:text}`long_batch:.0f` samples (parameter `long_steps`; under `quick` and
+# `paper` it is 0 and the chapter's own models, already trained as the paper trains them,
+# are measured again) and repeat the comparison.
 
 # %%
 longer = snmf.longer_training(

@@ -6,11 +6,13 @@ chapter's ``parameters`` cell names exactly these parameters plus ``profile``.
 
 from __future__ import annotations
 
+from ..compressed.grid import format_probabilities, parse_probabilities
 from .budget import MAX_STEPS_DEFAULT, default_max_memory_gb, equivalence_budget, mixing_budget
 from .params import (
     ChapterSpec,
     Param,
     ParameterError,
+    Relation,
     batch_size_param,
     bool_param,
     choice_param,
@@ -81,19 +83,22 @@ def p_points_param(values: dict[str, int]) -> Param:
     )
 
 
-def training_params(steps: dict[str, int], batch_size: dict[str, int]) -> tuple[Param, ...]:
-    """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps`` (the paper
-    profile's values are the paper's, appendix B), then the limits ``max_steps`` and
-    ``max_memory_gb`` that a chapter's budget is checked against before any work starts
-    (see ``cclib.book.budget``)."""
+#: Paper 000's training (appendix B): 10,000 non-empty batches of 2048, lr 0.003 cosine.
+PAPER_STEPS, PAPER_BATCH = 10_000, 2048
+
+
+def training_params(smoke_steps: int, smoke_batch: int) -> tuple[Param, ...]:
+    """``steps``, ``batch_size``, ``lr``, ``weight_decay`` and ``nonempty_steps``, then the
+    limits ``max_steps`` and ``max_memory_gb`` that a chapter's budget is checked against
+    before any work starts (see ``cclib.book.budget``). Every profile above smoke trains
+    as the paper does (appendix B: 10,000 non-empty batches of 2048, lr 0.003 cosine);
+    smoke trains ``smoke_steps`` batches of ``smoke_batch``, only to check that all runs."""
     return (
-        steps_param(steps),
-        batch_size_param(batch_size),
+        steps_param({"smoke": smoke_steps, "quick": PAPER_STEPS, "paper": PAPER_STEPS}),
+        batch_size_param({"smoke": smoke_batch, "quick": PAPER_BATCH, "paper": PAPER_BATCH}),
         lr_param(3e-3),
         weight_decay_param(0.01),
-        bool_param(
-            "nonempty_steps", {"smoke": False, "quick": False, "paper": True}, NONEMPTY_HELP
-        ),
+        bool_param("nonempty_steps", {"smoke": False, "quick": True, "paper": True}, NONEMPTY_HELP),
         count_param(
             "max_steps",
             MAX_STEPS_DEFAULT,
@@ -119,10 +124,7 @@ register(
             mixing_param("clean"),
             sigma_param(0.02),
             seeds_param({"smoke": 2, "quick": 3, "paper": 5}),
-            *training_params(
-                {"smoke": 40, "quick": 6000, "paper": 10000},
-                {"smoke": 256, "quick": 1024, "paper": 2048},
-            ),
+            *training_params(40, 256),
             eval_samples_param({"smoke": 256, "quick": 16384, "paper": 65536}),
             count_param(
                 "mc_samples",
@@ -164,15 +166,12 @@ register(
             ),
             count_param(
                 "sign_seeds",
-                {"smoke": 2, "quick": 5, "paper": 5},
+                {"smoke": 2, "quick": 3, "paper": 5},
                 "training seeds per sign in the comparison of M with its negative "
                 "(a spread needs 2)",
                 minimum=2,
             ),
-            *training_params(
-                {"smoke": 20, "quick": 10000, "paper": 10000},
-                {"smoke": 128, "quick": 256, "paper": 2048},
-            ),
+            *training_params(20, 128),
             eval_samples_param({"smoke": 256, "quick": 16384, "paper": 65536}),
             count_param(
                 "function_samples",
@@ -227,7 +226,7 @@ register(
             ),
             count_param(
                 "sigma_points",
-                {"smoke": 5, "quick": 11, "paper": 41},
+                {"smoke": 5, "quick": 7, "paper": 41},
                 "number of equally spaced sigma values of the sweep, at least 5",
                 minimum=5,
             ),
@@ -242,10 +241,7 @@ register(
                 "seed s also draws its own unit mixing matrix (mixing_seed s); "
                 "false: one matrix for all seeds",
             ),
-            *training_params(
-                {"smoke": 40, "quick": 2000, "paper": 10000},
-                {"smoke": 128, "quick": 512, "paper": 2048},
-            ),
+            *training_params(40, 128),
             choice_param(
                 "transplant_mixing",
                 "embedding",
@@ -253,7 +249,7 @@ register(
                 ("gaussian", "symmetric", "embedding"),
             ),
             steps_param(
-                {"smoke": 20, "quick": 2000, "paper": 10000},
+                {"smoke": 20, "quick": PAPER_STEPS, "paper": PAPER_STEPS},
                 name="finetune_steps",
                 help="fine-tuning steps on clean labels (fresh AdamW state, new cosine schedule)",
             ),
@@ -324,10 +320,7 @@ register(
                 True,
                 "seed s also draws its own unit mixing matrix; false: one matrix for all seeds",
             ),
-            *training_params(
-                {"smoke": 40, "quick": 2000, "paper": 10000},
-                {"smoke": 128, "quick": 512, "paper": 2048},
-            ),
+            *training_params(40, 128),
             choice_param(
                 "drop_rule",
                 "step",
@@ -363,24 +356,52 @@ from .params import ChapterConfig  # noqa: E402
 
 
 def regimes_budget(cfg: ChapterConfig) -> Budget:
-    """The regimes chapter: its largest run is figure 7's sweep, ten training p (plus the
-    chapter's ``p`` and ``dense_p`` when not among them) and the exactly-one-active model,
-    ``seeds`` each; with ``nonempty_steps`` its sparsest model, p = 0.001 (the smallest of
-    ``cclib.compressed.regimes.TRAIN_PS``), trains longest."""
-    sparsest = min(0.001, cfg.p, cfg.dense_p)
-    extra = len({cfg.p, cfg.dense_p} - set(REGIMES_TRAIN_PS))
-    settings = len(REGIMES_TRAIN_PS) + extra + 1
+    """The regimes chapter: its largest run is figure 7's sweep, the training p of
+    ``train_ps`` (plus the chapter's ``p`` and ``dense_p`` when not among them) and the
+    exactly-one-active model, ``seeds`` each; with ``nonempty_steps`` its sparsest model
+    trains longest."""
+    ps = set(parse_probabilities(cfg.train_ps)) | {cfg.p, cfg.dense_p}
     values = {k: v for k, v in cfg.as_dict().items() if k != "profile"}
-    sparse_cfg = ChapterConfig("regimes", cfg.profile, {**values, "p": sparsest})
+    sparse_cfg = ChapterConfig("regimes", cfg.profile, {**values, "p": min(ps)})
+    settings = len(ps) + 1
     return mlp_budget(
         instances=lambda c: settings * c.seeds,
         what=f"{settings} training settings x seeds = {{cfg.seeds}}",
     )(sparse_cfg)
 
 
-#: The training probabilities of figure 7 (``cclib.compressed.regimes.TRAIN_PS``, which a test keeps
-#: equal; repeated here because the specs must not import torch).
+def _probabilities_check(text: str) -> str | None:
+    try:
+        parse_probabilities(text)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+_probabilities_check.description = "comma-separated increasing probabilities in (0, 1]"  # type: ignore[attr-defined]
+
+
+def probabilities_param(name: str, values, help: str) -> Param:
+    """A comma-separated grid of probabilities (``"0.01,0.1,1"``), checked before any work."""
+    return Param(name, str, help, values, check=_probabilities_check)
+
+
+def grid_contains(grid: str, value: float) -> Relation:
+    """The probability grid ``values[grid]`` contains ``value``."""
+    return Relation(
+        lambda v: value in parse_probabilities(v[grid]),
+        f"{value:g} in {grid}",
+        lambda v: (
+            f"parameter {grid!r}: must contain {value:g} (the chapter reads that model), "
+            f"got {v[grid]!r}"
+        ),
+    )
+
+
+#: The training probabilities of figure 7 and of the clean models of figure 10 (paper 000,
+#: appendices C and D; the clean grid adds two dense values to the paper's four).
 REGIMES_TRAIN_PS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+REGIMES_CLEAN_PS = (0.001, 0.01, 0.1, 0.2, 0.5, 1.0)
 
 
 register(
@@ -398,9 +419,24 @@ register(
                 {"smoke": 2, "quick": 3, "paper": 5},
                 help="training seeds per training p (each seed draws its own mixing matrix)",
             ),
-            *training_params(
-                {"smoke": 30, "quick": 2000, "paper": 10000},
-                {"smoke": 128, "quick": 512, "paper": 2048},
+            *training_params(30, 128),
+            probabilities_param(
+                "train_ps",
+                {
+                    "smoke": "0.01,1",
+                    "quick": "0.005,0.01,0.03,0.1,0.5",
+                    "paper": format_probabilities(REGIMES_TRAIN_PS),
+                },
+                "training p of the figure 7 sweep (with p and dense_p added), comma-separated",
+            ),
+            probabilities_param(
+                "clean_ps",
+                {
+                    "smoke": "0.1,1",
+                    "quick": "0.01,0.1,1",
+                    "paper": format_probabilities(REGIMES_CLEAN_PS),
+                },
+                "training p of the clean models of figure 10 (with 0.1 and 1), comma-separated",
             ),
             p_points_param({"smoke": 7, "quick": 25, "paper": 100}),
             eval_samples_param({"smoke": 128, "quick": 2048, "paper": 16384}),
@@ -442,6 +478,7 @@ register(
             ),
         ),
         budget=regimes_budget,
+        relations=(grid_contains("clean_ps", 0.1), grid_contains("clean_ps", 1.0)),
     )
 )
 
@@ -514,7 +551,7 @@ register(
             ),
             count_param(
                 "long_steps",
-                {"smoke": 20, "quick": 10000, "paper": 0},
+                {"smoke": 20, "quick": 0, "paper": 0},
                 "steps (batches of 2048) of longer-trained copies of the fixed-sigma models, "
                 "to see whether sparsity changes with training; 0: skip",
                 minimum=0,

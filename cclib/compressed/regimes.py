@@ -29,6 +29,7 @@ import torch
 from ..engine.sampling import sparse_uniform
 from ..engine.seeding import Stream, make_generator
 from .experiments import MLPSweep, grid_sweep
+from .grid import parse_probabilities
 from .models import MLP
 
 # --------------------------------------------------------------------------- naive + offset
@@ -148,16 +149,17 @@ def crossover(p: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- the chapter's sweeps
 
-#: Training probabilities of figure 7 (paper 000, appendix C).
-TRAIN_PS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-#: Training probabilities of the clean models of figure 10 (the paper's four, plus two
-#: more in the dense regime).
-CLEAN_PS = (0.001, 0.01, 0.1, 0.2, 0.5, 1.0)
-
 
 def train_ps(cfg) -> list[float]:
-    """``TRAIN_PS`` together with the chapter's sparse ``p`` and ``dense_p``, sorted."""
-    return sorted({*TRAIN_PS, cfg.p, cfg.dense_p})
+    """The training p of figure 7 (``cfg.train_ps``; the paper's grid, appendix C, under
+    the paper profile) with the chapter's sparse ``p`` and ``dense_p``, sorted."""
+    return sorted({*parse_probabilities(cfg.train_ps), cfg.p, cfg.dense_p})
+
+
+def clean_ps(cfg) -> list[float]:
+    """The training p of the clean models of figure 10 (``cfg.clean_ps``; under the paper
+    profile the paper's four plus two more in the dense regime)."""
+    return list(parse_probabilities(cfg.clean_ps))
 
 
 def figure7_sweep(cfg) -> MLPSweep:
@@ -174,8 +176,8 @@ def figure7_sweep(cfg) -> MLPSweep:
 
 
 def clean_sweep(cfg) -> MLPSweep:
-    """Clean-label models at every ``CLEAN_PS`` (figure 10), ``cfg.seeds`` each."""
-    return grid_sweep(cfg, [dict(p=p) for p in CLEAN_PS], cfg.seeds, vary_matrix=False)
+    """Clean-label models at every p of :func:`clean_ps` (figure 10), ``cfg.seeds`` each."""
+    return grid_sweep(cfg, [dict(p=p) for p in clean_ps(cfg)], cfg.seeds, vary_matrix=False)
 
 
 # --------------------------------------------------------------------------- analysis helpers

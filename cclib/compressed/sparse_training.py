@@ -38,6 +38,7 @@ the sweep, and seeded runs are bit-identical from run to run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -97,14 +98,67 @@ def _bag(index, table, offsets, weights) -> torch.Tensor:
 
 
 class SparseStep:
-    """Loss ``(K,)`` and gradients of one training step, written into ``.grad``."""
+    """Loss ``(K,)`` and gradients of one training step, written into ``.grad``.
+
+    The instances are cut into ``workers`` blocks (default: torch's thread count) that run
+    side by side, one thread each with one intra-op thread: an instance's numbers do not
+    depend on its batch-mates, so this is exact, and on a few cores it beats spreading
+    each of the step's many small operations over the threads."""
+
+    def __init__(self, model: MLP, task: ReluMixingTask, batch: int, workers: int | None = None):
+        self.model, self.task, self.batch = model, task, batch
+        instances = model.w_in.shape[0]
+        workers = torch.get_num_threads() if workers is None else workers
+        count = max(1, min(workers, instances))
+        bounds = [round(i * instances / count) for i in range(count + 1)]
+        self.blocks = [
+            _Block(task, start, stop, batch, model.w_in.shape[1])
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        self.pool = ThreadPoolExecutor(count) if count > 1 else None
+        self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
+
+    @torch.no_grad()
+    def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
+        w_in, w_out = self.model.w_in.detach(), self.model.w_out.detach()
+        scale = self.task.scale.detach()
+
+        def run(block: _Block):
+            part = slice(block.start, block.stop)
+            return block(w_in[part], w_out[part], scale[part], generators[part])
+
+        if self.pool is None:
+            results = [run(self.blocks[0])]
+        else:
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                results = list(self.pool.map(run, self.blocks))
+            finally:
+                torch.set_num_threads(threads)
+        losses, grad_in, grad_out, grad_scale = (list(r) for r in zip(*results, strict=True))
+        self.model.w_out.grad = torch.cat(grad_out)
+        self.model.w_in.grad = torch.cat(grad_in)
+        if self.learn_scale:
+            self.task.scale.grad = torch.where(
+                self.task.learned, torch.cat(grad_scale), torch.zeros_like(scale)
+            )
+        return torch.cat(losses)
+
+
+class _Block:
+    """The sparse step of the instances ``[start, stop)`` of a task."""
 
     CHUNK_ROWS = 128  # rows of one chunk of the multi-feature rows
 
-    def __init__(self, model: MLP, task: ReluMixingTask, batch: int):
-        self.model, self.task, self.batch = model, task, batch
-        self.instances, self.d, self.n = model.w_in.shape
-        mixing = task.mixing
+    def __init__(self, task: ReluMixingTask, start: int, stop: int, batch: int, d: int):
+        self.start, self.stop, self.batch, self.d = start, stop, batch, d
+        mixing = task.mixing[start:stop]
+        self.instances, self.n = stop - start, task.n_features
+        # the block's inputs: the same draws as the task's (one generator per instance)
+        self.task = ReluMixingTask(
+            mixing, task.p_values[start:stop], active=task.active_values[start:stop]
+        )
         # Row k * n + j is column j of M_k: the label contribution of feature j.
         self.mixing_columns = mixing.transpose(1, 2).reshape(-1, self.n).contiguous()
         self.mixing_diagonal = torch.diagonal(mixing, dim1=1, dim2=2).contiguous()  # (K, n)
@@ -126,7 +180,7 @@ class SparseStep:
         sign = (single_values < 0).long()  # 0: v > 0 (v = 0 adds nothing), 1: v < 0
         bins = (2 * _take(instance, single) + sign) * n + _take(columns, single)
         squares = torch.bincount(bins, single_values.square(), minlength=2 * k * n)
-        squares = squares.to(self.model.w_in.dtype).view(k, 2, n)
+        squares = squares.to(values.dtype).view(k, 2, n)
         multi_rows = (row_counts > 1).view(k, batch)
         rank = torch.cumsum(multi_rows, 1).view(-1)  # 1 + slot of a multi row in its instance
         chunks = max(1, -(-int(rank.view(k, batch)[:, -1].max()) // self.CHUNK_ROWS))
@@ -137,29 +191,23 @@ class SparseStep:
         multi = (slot, shared_instance, _take(columns, shared), _take(values, shared))
         return squares, multi, chunks
 
-    @torch.no_grad()
-    def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        w_in, w_out = self.model.w_in, self.model.w_out
+    def __call__(self, w_in, w_out, scale, generators):
+        """Loss, ``W_in``, ``W_out`` and scale gradients of the block's instances."""
         entries = self.task.sample_entries(generators, self.batch)
         squares, multi, chunks = self._split(entries)
-        scale = self.task.scale.detach()
+        mixing = self.task.mixing
         gram = torch.bmm(w_out.transpose(1, 2), w_out)  # G = U^T U: (K, d, d)
-        read_mixing = torch.bmm(w_out.transpose(1, 2), self.task.mixing)  # A = U^T M
+        read_mixing = torch.bmm(w_out.transpose(1, 2), mixing)  # A = U^T M
         single = self._single_rows(w_in, w_out, gram, read_mixing, squares, scale)
         many = self._multi_rows(w_in, w_out, gram, read_mixing, multi, chunks, scale)
         c = 2.0 / (self.batch * self.n)  # dL/dy = c (y - t)
         # sum_rows e h^T = U (H^T H) - R - s M S over both groups of rows (module docstring)
         activity_gram, relu_reads, reads = (a + b for a, b in zip(single[1], many[1], strict=True))
-        mixed_reads = torch.bmm(self.task.mixing, reads).mul_(scale[:, None, None])
-        grad_out = torch.bmm(w_out, activity_gram).sub_(relu_reads).sub_(mixed_reads)
-        w_out.grad = grad_out.mul_(c)
-        w_in.grad = single[2].add_(many[2]).mul_(c)
-        if self.learn_scale:
-            grad_scale = (single[3] + many[3]).mul_(-c)
-            self.task.scale.grad = torch.where(
-                self.task.learned, grad_scale, torch.zeros_like(grad_scale)
-            )
-        return (single[0] + many[0]).mul_(0.5 * c)
+        mixed_reads = torch.bmm(mixing, reads).mul_(scale[:, None, None])
+        grad_out = torch.bmm(w_out, activity_gram).sub_(relu_reads).sub_(mixed_reads).mul_(c)
+        grad_in = single[2].add_(many[2]).mul_(c)
+        grad_scale = (single[3] + many[3]).mul_(-c) if self.learn_scale else None
+        return (single[0] + many[0]).mul_(0.5 * c), grad_in, grad_out, grad_scale
 
     def _single_rows(self, w_in, w_out, gram, read_mixing, squares, scale):
         """Squared error, ``(P D+ P^T + N D- N^T, D+ P^T, D+ P^T - D- N^T)`` (the terms of
@@ -248,7 +296,7 @@ class SparseStep:
         ``sum ReLU(x).(M x)`` and ``sum |M x|^2 = sum x^T (M^T M) x``, from each entry with
         itself and each pair ``a < b`` of entries of one row."""
         slot, instance, columns, values = multi
-        k, n, dtype = self.instances, self.n, self.model.w_in.dtype
+        k, n, dtype = self.instances, self.n, values.dtype
         square, mixing = self.mixing_square.view(-1), self.task.mixing.reshape(-1)
         relu_values = values.clamp(min=0.0)
         diagonal = instance * (n * n) + columns * (n + 1)

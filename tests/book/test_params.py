@@ -378,3 +378,20 @@ def test_check_device(monkeypatch):
         check_device()
     monkeypatch.delenv("CCBOOK_DEVICE")
     assert check_device().type in ("cpu", "cuda")
+
+
+@pytest.mark.parametrize(
+    "chapter", ["naive_baseline", "equivalence", "mixing", "mechanism", "semi_nmf", "regimes"]
+)
+@pytest.mark.parametrize("profile", ["quick", "paper"])
+def test_paper_000_models_train_as_the_paper_above_smoke(chapter, profile):
+    """Issue 15: every profile above smoke trains each paper-000 model as the paper does
+    (appendix B: 10,000 non-empty batches of 2048, lr 0.003 with a cosine schedule);
+    faster profiles cut grid points or seeds, never steps or batch."""
+    cfg = get_spec(chapter).resolve(profile)
+    assert (cfg.steps, cfg.batch_size, cfg.lr, cfg.nonempty_steps) == (10_000, 2048, 3e-3, True)
+    for name in ("finetune_steps",):
+        if name in cfg.as_dict():
+            assert cfg.as_dict()[name] == 10_000
+    if "long_steps" in cfg.as_dict():
+        assert cfg.long_steps == 0  # the chapter's own models are already trained this long

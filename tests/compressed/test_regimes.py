@@ -5,13 +5,15 @@ exactly-one-active sweep, and a smoke run of the chapter."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from cclib.book.budget import nonempty_horizon
-from cclib.book.specs import REGIMES_TRAIN_PS, get_spec
+from cclib.book.params import ParameterError
+from cclib.book.specs import REGIMES_CLEAN_PS, REGIMES_TRAIN_PS, get_spec
 from cclib.compressed import evaluation, experiments, regimes
 from cclib.compressed.experiments import CCInstance, MLPSweep
 from cclib.compressed.models import MLP
@@ -134,7 +136,7 @@ def test_figure7_sweep_layout_and_horizons():
     assert all(i.active is None for i in sweep.instances[: -cfg.seeds])
     assert [i.p for i in sweep.instances[:: cfg.seeds]] == [*ps, 1 / cfg.n_features]
     horizons = sweep.horizons()
-    assert horizons[0] == nonempty_horizon(cfg.steps, 0.001, cfg.n_features)
+    assert horizons[0] == nonempty_horizon(cfg.steps, min(ps), cfg.n_features)
     assert horizons[-1] == nonempty_horizon(cfg.steps, 0.01, cfg.n_features)
     assert get_spec("regimes").budget(cfg).steps == max(horizons)
 
@@ -148,15 +150,28 @@ def test_one_active_instances_train_on_one_hot_inputs():
     assert (x[-2] != 0).float().mean() == pytest.approx(1.0)  # the p = 1 model
 
 
-def test_train_ps_are_the_specs():
-    assert regimes.TRAIN_PS == REGIMES_TRAIN_PS
+def test_paper_profile_trains_the_papers_grids():
+    cfg = get_spec("regimes").resolve("paper")
+    assert regimes.train_ps(cfg) == sorted({*REGIMES_TRAIN_PS, cfg.p, cfg.dense_p})
+    assert regimes.clean_ps(cfg) == list(REGIMES_CLEAN_PS)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [("0.1,0.5", "must contain 1"), ("1,0.1", "distinct and increasing"), ("0,1", "(0, 1]")],
+)
+def test_bad_clean_grid_is_refused(grid, message):
+    with pytest.raises(ParameterError, match="clean_ps"):
+        get_spec("regimes").resolve("quick", clean_ps=grid)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        get_spec("regimes").resolve("quick", clean_ps=grid)
 
 
 def test_clean_sweep_matches_the_grid_sweep_config():
     cfg = get_spec("regimes").resolve("quick")
     sweep = regimes.clean_sweep(cfg)
-    assert [i.p for i in sweep.instances[:: cfg.seeds]] == list(regimes.CLEAN_PS)
-    same = experiments.grid_sweep(cfg, [dict(p=p) for p in regimes.CLEAN_PS], cfg.seeds, False)
+    assert [i.p for i in sweep.instances[:: cfg.seeds]] == regimes.clean_ps(cfg)
+    same = experiments.grid_sweep(cfg, [dict(p=p) for p in regimes.clean_ps(cfg)], cfg.seeds, False)
     assert sweep.config() == same.config()
 
 

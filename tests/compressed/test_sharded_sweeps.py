@@ -87,7 +87,7 @@ def test_cache_keys_of_existing_sweeps_are_unchanged():
     ) == ("e91fbb1c46d6721956b5")
     residual = ex.ResidualSweep((0, 1), (3, 4), 0.05, TrainConfig(40, 32), n=20, d=10, width=30)
     assert config_key(residual.config()) == "91cd0d2fad927d016241"
-    for profile, key in [("smoke", "862ee93c0bb8d97da910"), ("quick", "8ffb40548a5e27714d24")]:
+    for profile, key in [("smoke", "862ee93c0bb8d97da910"), ("quick", "beb02e8ffce1a857db7a")]:
         cfg = get_spec("mixing").resolve(profile)
         assert config_key(ex.mixing_conditions_sweep(cfg).config()) == key, profile
 
