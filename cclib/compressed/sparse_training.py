@@ -53,11 +53,11 @@ SPARSE_MAX_ACTIVE = 8.0
 
 
 def sparse_step_applies(model, task, device: torch.device, any_sparsity: bool = False) -> bool:
-    """Whether ``train`` takes the sparse step by default: a CPU run of an ``MLP`` (or a
-    ``ResidualCC``, through its equivalent MLP) on a ``ReluMixingTask`` whose inputs have at
-    most ``SPARSE_MAX_ACTIVE`` active features per sample on average (GPUs and dense inputs
-    keep the batched dense path). With ``any_sparsity`` only whether it can run (any
-    feature probability)."""
+    """Whether ``train`` takes this module's hand-written step by default: a CPU run of an
+    ``MLP`` (or a ``ResidualCC``, through its equivalent MLP) on a ``ReluMixingTask``
+    (sparse arithmetic for instances with at most ``SPARSE_MAX_ACTIVE`` active features per
+    sample on average, dense products by hand for the others). GPUs keep the batched
+    autograd path. With ``any_sparsity`` only whether it can run."""
     models = (MLP, ResidualCC)
     if not (
         device.type == "cpu" and isinstance(model, models) and isinstance(task, ReluMixingTask)
@@ -65,9 +65,8 @@ def sparse_step_applies(model, task, device: torch.device, any_sparsity: bool = 
         return False
     if any_sparsity:
         return True
-    # A subclass that changes how inputs are drawn keeps the dense path unless asked.
-    standard = type(task).sample is ReluMixingTask.sample
-    return standard and max(task.expected_active()) <= SPARSE_MAX_ACTIVE
+    # A subclass that changes how inputs are drawn keeps the autograd path unless asked.
+    return type(task).sample is ReluMixingTask.sample
 
 
 def _starts(index: torch.Tensor, size: int) -> torch.Tensor:
@@ -100,22 +99,28 @@ def _bag(index, table, offsets, weights) -> torch.Tensor:
 class SparseStep:
     """Loss ``(K,)`` and gradients of one training step, written into ``.grad``.
 
-    The instances are cut into ``workers`` blocks (default: torch's thread count) that run
-    side by side, one thread each with one intra-op thread: an instance's numbers do not
-    depend on its batch-mates, so this is exact, and on a few cores it beats spreading
-    each of the step's many small operations over the threads."""
+    Instances with sparse inputs (at most ``SPARSE_MAX_ACTIVE`` active features on
+    average) take the sparse arithmetic of this module; the others the plain dense
+    products, written by hand too (:class:`_DenseBlock`). Each kind is cut into
+    ``workers`` blocks (default: torch's thread count) that run side by side, one thread
+    each with one intra-op thread: an instance's numbers do not depend on its batch-mates,
+    so this is exact, and on a few cores it beats spreading each of the step's many small
+    operations over the threads."""
 
     def __init__(self, model: MLP, task: ReluMixingTask, batch: int, workers: int | None = None):
         self.model, self.task, self.batch = model, task, batch
-        instances = model.w_in.shape[0]
         workers = torch.get_num_threads() if workers is None else workers
-        count = max(1, min(workers, instances))
-        bounds = [round(i * instances / count) for i in range(count + 1)]
-        self.blocks = [
-            _Block(task, start, stop, batch, model.w_in.shape[1])
-            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
-        self.pool = ThreadPoolExecutor(count) if count > 1 else None
+        d = model.w_in.shape[1]
+        sparse = [a <= SPARSE_MAX_ACTIVE for a in task.expected_active()]
+        self.blocks: list[_Block | _DenseBlock] = []
+        for start, stop in _runs(sparse):
+            count = max(1, min(workers, stop - start))
+            bounds = [start + round(i * (stop - start) / count) for i in range(count + 1)]
+            kind = _Block if sparse[start] else _DenseBlock
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                self.blocks.append(kind(task, a, b, batch, d))
+        workers = min(workers, len(self.blocks))
+        self.pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
 
     @torch.no_grad()
@@ -123,12 +128,12 @@ class SparseStep:
         w_in, w_out = self.model.w_in.detach(), self.model.w_out.detach()
         scale = self.task.scale.detach()
 
-        def run(block: _Block):
+        def run(block: _Block | _DenseBlock):
             part = slice(block.start, block.stop)
             return block(w_in[part], w_out[part], scale[part], generators[part])
 
         if self.pool is None:
-            results = [run(self.blocks[0])]
+            results = [run(block) for block in self.blocks]
         else:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
@@ -144,6 +149,52 @@ class SparseStep:
                 self.task.learned, torch.cat(grad_scale), torch.zeros_like(scale)
             )
         return torch.cat(losses)
+
+
+def _runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """``[start, stop)`` of the runs of equal consecutive ``flags``."""
+    runs, start = [], 0
+    for index in range(1, len(flags) + 1):
+        if index == len(flags) or flags[index] != flags[start]:
+            runs.append((start, index))
+            start = index
+    return runs
+
+
+class _DenseBlock:
+    """The step of the instances ``[start, stop)`` of a task with dense inputs: the plain
+    products ``h = ReLU(W x)``, ``e = U h - t`` and their gradients, without autograd."""
+
+    def __init__(self, task: ReluMixingTask, start: int, stop: int, batch: int, d: int):
+        self.start, self.stop, self.batch = start, stop, batch
+        self.task = ReluMixingTask(
+            task.mixing[start:stop],
+            task.p_values[start:stop],
+            active=task.active_values[start:stop],
+        )
+        self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
+
+    def __call__(self, w_in, w_out, scale, generators):
+        """Loss, ``W_in``, ``W_out`` and scale gradients of the block's instances."""
+        x = self.task.sample(generators, self.batch)  # (K, B, n)
+        n = x.shape[2]
+        pre = torch.bmm(x, w_in.transpose(1, 2))  # (K, B, d)
+        hidden = pre.clamp(min=0.0)
+        mixed = torch.bmm(x, self.task.mixing.transpose(1, 2))  # M x
+        error = torch.baddbmm(x.clamp(min=0.0), hidden, w_out.transpose(1, 2), alpha=-1.0)
+        error.addcmul_(mixed, scale[:, None, None]).neg_()  # U h - ReLU(x) - s M x
+        c = 2.0 / (self.batch * n)
+        loss = torch.linalg.vector_norm(error.view(error.shape[0], -1), dim=1).square_()
+        grad_out = torch.bmm(error.transpose(1, 2), hidden).mul_(c)
+        grad_hidden = torch.bmm(error, w_out)
+        grad_pre = torch.ops.aten.threshold_backward(grad_hidden, hidden, 0.0)
+        grad_in = torch.bmm(grad_pre.transpose(1, 2), x).mul_(c)
+        grad_scale = None
+        if self.learn_scale:
+            grad_scale = torch.linalg.vecdot(
+                error.view(error.shape[0], -1), mixed.view(error.shape[0], -1)
+            ).mul_(-c)
+        return loss.mul_(0.5 * c), grad_in, grad_out, grad_scale
 
 
 class _Block:

@@ -19,8 +19,8 @@ from cclib.engine.training import TrainConfig, train
 
 
 def sweep() -> ex.MLPSweep:
-    """Three horizons (non-empty accounting at three p) and both steps: p = 0.02 and 0.05
-    take the sparse step, p = 0.6 the dense one; one instance learns its label scale."""
+    """Three horizons (non-empty accounting at three p), sparse and dense inputs (p = 0.6);
+    one instance learns its label scale."""
     instances = (
         ex.CCInstance(seed=0, p=0.6, mixing="gaussian", sigma=0.02),
         ex.CCInstance(seed=1, p=0.02, mixing="symmetric", sigma=0.03, learn_sigma=True),
@@ -44,9 +44,19 @@ def test_phase_ends_merge_close_horizons():
 
 
 def test_phased_equals_one_batched_run_and_steps_each_instance_to_its_horizon(monkeypatch):
+    """Parts by step (here the dense inputs on the autograd step, the others on the
+    hand-written one) and phases by horizon give the numbers of one batched run."""
     s = sweep()
     seeds, horizons = [i.seed for i in s.instances], s.horizons()
     assert len(set(horizons)) == 3
+    dense = {0, 4}
+    monkeypatch.setattr(
+        phased,
+        "instance_paths",
+        lambda build, count, path, device: [
+            "dense" if i in dense else "sparse" for i in range(count)
+        ],
+    )
     calls = []
 
     def counting(model, task, config, seeds, horizons, *args, **kwargs):
@@ -56,10 +66,9 @@ def test_phased_equals_one_batched_run_and_steps_each_instance_to_its_horizon(mo
 
     monkeypatch.setattr(phased, "train", counting)
     payload = train_phased(build(s), s.train, seeds, horizons, device="cpu", progress=False)
-    # the whole sweep in one call of ``train`` (every instance to the longest horizon, on
-    # the dense step that its dense instances force on all)
+    # the whole sweep in one call of ``train`` (every instance to the longest horizon)
     model, task = build(s)(list(range(len(seeds))))
-    whole = train(model, task, s.train, seeds, horizons, device="cpu", progress=False)
+    whole = train(model, task, s.train, seeds, horizons, device="cpu", progress=False, path="dense")
     for name, value in model.state_dict().items():
         torch.testing.assert_close(payload["model"][name], value, rtol=1e-4, atol=2e-5)
     torch.testing.assert_close(payload["task"]["scale"], task.scale.detach(), rtol=1e-4, atol=1e-5)
@@ -68,7 +77,7 @@ def test_phased_equals_one_batched_run_and_steps_each_instance_to_its_horizon(mo
             payload["losses"][:horizon, k], whole.losses[:horizon, k], rtol=1e-3, atol=1e-6
         )
         assert bool(payload["losses"][horizon:, k].isnan().all())
-    # the sparse instances trained on the sparse step, each only to its own horizon
+    # each part on its own step, each instance only to its own horizon
     assert {path for _, _, path in calls} == {"sparse", "dense"}
     stepped = 0
     previous = {}

@@ -105,9 +105,13 @@ def test_path_choice():
     assert (
         sparse_step_applies(model, task, cpu) and choose_path("auto", model, task, cpu) == "sparse"
     )
-    _, dense_task = setup([0], p=1.0)
-    assert choose_path("auto", model, dense_task, cpu) == "dense"
-    assert choose_path("sparse", model, dense_task, cpu) == "sparse"
+    # dense inputs take the hand-written step too, with dense products by hand
+    _, dense_task = setup([0, 1], p=[1.0, 0.01])
+    dense_model = MLP.init([0, 1], N, D)
+    assert choose_path("auto", dense_model, dense_task, cpu) == "sparse"
+    step = SparseStep(dense_model, dense_task, BATCH)
+    assert [type(b).__name__ for b in step.blocks] == ["_DenseBlock", "_Block"]
+    assert choose_path("dense", model, dense_task, cpu) == "dense"
     assert not sparse_step_applies(model, task, torch.device("cuda"))
     ua_model, ua_task = UniversalAND.init([0], 6, 4), UniversalANDTask(6, 2, 1)
     assert choose_path("auto", ua_model, ua_task, cpu) == "dense"
@@ -115,6 +119,20 @@ def test_path_choice():
         choose_path("sparse", ua_model, ua_task, cpu)
     with pytest.raises(ValueError, match="path must be one of"):
         choose_path("fast", model, task, cpu)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_instance_blocks_on_threads_give_the_same_bits(workers):
+    """Blocks of instances on worker threads (sparse and dense kinds) give the numbers of
+    one block."""
+    seeds = [0, 1, 2, 3, 4]
+    results = []
+    for count in (1, workers):
+        model, task = setup(seeds, p=[0.01, 0.02, 1.0, 0.3, 0.01], learn_scale=True)
+        loss = SparseStep(model, task, BATCH, workers=count)(generators(seeds))
+        results.append((loss, model.w_in.grad, model.w_out.grad, task.scale.grad))
+    for a, b in zip(*results, strict=True):
+        assert torch.equal(a, b)
 
 
 def test_residual_step_matches_dense_autograd():
