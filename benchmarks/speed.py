@@ -127,8 +127,21 @@ def cc_reference_ms(n, d, batch, p, steps, repeats) -> float:
 
 
 def needed_gflop(n, d, batch, p) -> float:
-    """Arithmetic a step needs: the output layer and its two gradient products on the
-    expected non-empty rows."""
+    """Arithmetic one model-step of the sparse step needs (``cclib.compressed.
+    sparse_training``), in GFLOP: per instance ``G = U^T U``, ``A = U^T M``, ``G [P|N]``,
+    ``[P|N] V [P|N]^T``, ``M S`` and ``U (H^T H)`` (``4 n^2 d + 9 n d^2`` after merging
+    terms), and per multi-feature row ``G h`` and its share of ``H^T H`` (``4 d^2``), plus
+    four bags of ``2 d`` per entry of such rows. Expected counts at Bernoulli-``p``."""
+    single = n * p * (1 - p) ** (n - 1)
+    multi_rows = batch * (1 - (1 - p) ** n - single)
+    multi_entries = batch * (n * p - single)
+    per_instance = 4 * n * n * d + 9 * n * d * d
+    return (per_instance + 4 * d * d * multi_rows + 8 * d * multi_entries) / 1e9
+
+
+def baseline_needed_gflop(n, d, batch, p) -> float:
+    """What the step before issue 15 counted as needed: the output layer and its two
+    gradient products on the expected non-empty rows."""
     return 3 * 2 * batch * (1 - (1 - p) ** n) * n * d / 1e9
 
 
@@ -257,9 +270,11 @@ def main() -> None:
     print(f"square matmul peak (1024^3): {peak:.1f} GFLOP/s")
     reference = cc_reference_ms(args.n, args.d, args.batch, args.p, args.steps, args.repeats)
     flop = needed_gflop(args.n, args.d, args.batch, args.p)
+    old_flop = baseline_needed_gflop(args.n, args.d, args.batch, args.p)
     print(
         f"\nCC trainer, n={args.n} d={args.d} B={args.batch} p={args.p}; straightforward "
-        f"one-model loop: {reference:.3f} ms/step; needed work {flop * 1e3:.1f} MFLOP/model-step"
+        f"one-model loop: {reference:.3f} ms/step; needed work {flop * 1e3:.1f} MFLOP/model-step "
+        f"(the step before issue 15 needed {old_flop * 1e3:.1f})"
     )
     print(
         f"{'K':>4} {'sparse ms':>10} {'before ms':>10} {'gain':>7} {'dense ms':>10} "
@@ -342,7 +357,15 @@ def main() -> None:
         "torch": torch.__version__,
         "threads": threads,
         "matmul_peak_gflops": peak,
-        "cc": {"n": args.n, "d": args.d, "batch": args.batch, "p": args.p, "rows": cc},
+        "cc": {
+            "n": args.n,
+            "d": args.d,
+            "batch": args.batch,
+            "p": args.p,
+            "needed_mflop_per_model_step": flop * 1e3,
+            "baseline_needed_mflop_per_model_step": old_flop * 1e3,
+            "rows": cc,
+        },
         "sampler": samplers,
         "universal_and": ua,
         "chapters": chapters,
