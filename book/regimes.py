@@ -18,6 +18,8 @@ n_neurons = None  # number of ReLU neurons d
 mixing = None  # mixing matrix of the sweep of figure 7: clean | gaussian | symmetric | embedding
 sigma = None  # std of a Gaussian mixing matrix (gaussian and symmetric only)
 dense_p = None  # the dense training p of figures 8 and 9, in (0, 1]
+train_ps = None  # training p of the sweep of figure 7 (comma-separated; values in (0, 1])
+clean_ps = None  # training p of the clean-model check (comma-separated; holds 0.1 and 1)
 seeds = None  # training seeds per training p (seed s draws mixing matrix s)
 steps = None  # training steps before the non-empty scaling, at least 1
 batch_size = None  # samples per batch
@@ -374,21 +376,21 @@ report.number("sparse_total_pct", 100 * sparse_total[0])
 
 # %%
 offsets = np.geomspace(0.002, 0.05, cfg.offset_points)
-clean_ps = regimes.clean_ps(cfg)
+clean_p = regimes.clean_ps(cfg)
 hand = regimes.offset_mlp(cfg.n_features, cfg.n_neurons, offsets)
 grid_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, len(offsets), p=1.0))
-counts_clean = evaluation.relevant_counts(cfg.n_features, clean_ps)
+counts_clean = evaluation.relevant_counts(cfg.n_features, clean_p)
 hand_strata = evaluation.strata_losses(hand, grid_task, counts_clean, cfg.eval_samples)
-hand_loss = hand_strata.loss_per_feature(clean_ps)  # (offset, p)
-closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_ps)[None])
+hand_loss = hand_strata.loss_per_feature(clean_p)  # (offset, p)
+closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_p)[None])
 z_offset = (hand_loss.mean.numpy() - closed) / hand_loss.stderr.numpy()
 print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
 
 # %%
 grid_best = regimes.grid_optima(offsets, hand_loss.mean.numpy())
 n, d = cfg.n_features, cfg.n_neurons
-simulated = regimes.simulated_offsets(clean_ps, n, d, cfg.offset_samples)  # (P, 2)
-exact = regimes.optimal_offset(clean_ps, cfg.n_neurons)
+simulated = regimes.simulated_offsets(clean_p, n, d, cfg.offset_samples)  # (P, 2)
+exact = regimes.optimal_offset(clean_p, cfg.n_neurons)
 print("closed-form c*:", exact.round(5))
 print("grid search c*:", np.round(grid_best, 5))
 print("least squares c*:", simulated[:, 0].round(5), "±", simulated[:, 1].round(5))
@@ -400,13 +402,13 @@ claims.record(
     id="regimes.offset_closed_form",
     statement=(
         f"The simulated loss of the naive + offset model agrees with the closed form at all "
-        f"{len(offsets)} offsets and {len(clean_ps)} values of p (largest |z|; holds below 4)."
+        f"{len(offsets)} offsets and {len(clean_p)} values of p (largest |z|; holds below 4)."
     ),
     measured=np.abs(z_offset).max(),
     holds=bool(np.abs(z_offset).max() < 4),
 )
 for name, q in [("p0_1", 0.1), ("p1", 1.0)]:
-    j = clean_ps.index(q)
+    j = clean_p.index(q)
     claims.record(
         id=f"regimes.offset_optimum_{name}",
         statement=(
@@ -447,13 +449,13 @@ clean_alone = regimes.dominant_features(clean_contrib, cfg.share, cfg.strength)
 clean_alone = regimes.by_setting(clean_alone, cfg.seeds)  # (p, seed)
 fig, ax = plotting.figure(width=6.4, height=3.4)
 plotting.errorbars(ax, ps, alone[: len(ps)].mean(1), alone[: len(ps)].std(1), label=cfg.mixing)
-plotting.errorbars(ax, clean_ps, clean_alone.mean(1), clean_alone.std(1), label="clean")
+plotting.errorbars(ax, clean_p, clean_alone.mean(1), clean_alone.std(1), label="clean")
 plotting.reference_line(ax, cfg.n_neurons, label="d (one neuron per feature)")
 plotting.log_p_axis(ax, "training feature probability $p$")
 ax.set_ylabel("features represented alone")
 ax.legend(fontsize=8)
 report.figure("fig-regimes-switch", fig)
-report.number("clean_alone_1", clean_alone[clean_ps.index(1.0)].mean())
+report.number("clean_alone_1", clean_alone[clean_p.index(1.0)].mean())
 mixings = task.scale[:, None, None] * task.mixing
 report.number("mix_var", float(mixings.square().sum(dim=2).mean()) / 3)
 
@@ -481,14 +483,14 @@ report.number("mix_var", float(mixings.square().sum(dim=2).mean()) / 3)
 fig, axes = plotting.figure(ncols=2, width=9.5, height=3.9)
 p_line = np.geomspace(1e-3, 1, 200)
 axes[0].plot(p_line, regimes.optimal_offset(p_line, cfg.n_neurons), label="closed form $c^*$")
-axes[0].plot(clean_ps, grid_best, "s", label="grid search (simulated loss)")
-plotting.errorbars(axes[0], clean_ps, simulated[:, 0], 2 * simulated[:, 1], label="least squares")
+axes[0].plot(clean_p, grid_best, "s", label="grid search (simulated loss)")
+plotting.errorbars(axes[0], clean_p, simulated[:, 0], 2 * simulated[:, 1], label="least squares")
 plotting.log_p_axis(axes[0])
 axes[0].set_ylabel("optimal offset $c^*$")
 axes[0].legend(fontsize=8)
 hand_curves = regimes.offset_loss_per_feature(exact[:, None], p_grid[None])
-plotting.regime_curves(axes[1], p_grid, clean_curves.mean(1), clean_ps)
-axes[1].set_prop_cycle(color=plotting.regime_colors(clean_ps))
+plotting.regime_curves(axes[1], p_grid, clean_curves.mean(1), clean_p)
+axes[1].set_prop_cycle(color=plotting.regime_colors(clean_p))
 axes[1].plot(p_grid, hand_curves.T, ls="--", lw=1.2)
 plotting.reference_line(axes[1], NAIVE, label="naive (1/12)")
 axes[1].set_ylim(0.4 * NAIVE, 1.3 * NAIVE)
@@ -516,7 +518,7 @@ report.figure("fig-regimes-offset", fig)
 # most `tolerance` worse than the trained one (the paper: it matches or beats it).
 
 # %%
-dense_j = clean_ps.index(1.0)
+dense_j = clean_p.index(1.0)
 trained_dense = clean_strata.loss_per_feature(1.0)
 trained_at_1 = regimes.by_setting(trained_dense.mean, cfg.seeds)[dense_j]
 trained_err = regimes.by_setting(trained_dense.stderr, cfg.seeds)[dense_j]
@@ -525,7 +527,7 @@ gap = analysis.seed_mean(hand_at_1 - trained_at_1, trained_err)
 offsets_trained = regimes.effective_offset(clean_models, cfg.share, cfg.strength)
 own_offset = regimes.by_setting(offsets_trained, cfg.seeds)  # (p, seed)
 print(f"hand-coded minus trained at p = 1: {gap[0]:+.5f} ± {gap[1]:.5f}")
-regimes.print_table(clean_ps, trained_offset=own_offset.mean(1), optimal_offset=exact)
+regimes.print_table(clean_p, trained_offset=own_offset.mean(1), optimal_offset=exact)
 
 # %%
 claims.record(

@@ -105,7 +105,8 @@ class SparseStep:
     ``workers`` blocks (default: torch's thread count) that run side by side, one thread
     each with one intra-op thread: an instance's numbers do not depend on its batch-mates,
     so this is exact, and on a few cores it beats spreading each of the step's many small
-    operations over the threads."""
+    operations over the threads. A task subclass with its own ``sample_entries`` is drawn
+    from as it is, in one sparse block."""
 
     def __init__(self, model: MLP, task: ReluMixingTask, batch: int, workers: int | None = None):
         self.model, self.task, self.batch = model, task, batch
@@ -113,6 +114,10 @@ class SparseStep:
         d = model.w_in.shape[1]
         sparse = [a <= SPARSE_MAX_ACTIVE for a in task.expected_active()]
         self.blocks: list[_Block | _DenseBlock] = []
+        if type(task).sample_entries is not ReluMixingTask.sample_entries:
+            # a subclass with its own draws: one sparse block that draws through it
+            self.blocks.append(_Block(task, 0, len(sparse), batch, d, draws=task))
+            sparse = []
         for start, stop in _runs(sparse):
             count = max(1, min(workers, stop - start))
             bounds = [start + round(i * (stop - start) / count) for i in range(count + 1)]
@@ -202,12 +207,21 @@ class _Block:
 
     CHUNK_ROWS = 128  # rows of one chunk of the multi-feature rows
 
-    def __init__(self, task: ReluMixingTask, start: int, stop: int, batch: int, d: int):
+    def __init__(
+        self,
+        task: ReluMixingTask,
+        start: int,
+        stop: int,
+        batch: int,
+        d: int,
+        draws: ReluMixingTask | None = None,
+    ):
         self.start, self.stop, self.batch, self.d = start, stop, batch, d
         mixing = task.mixing[start:stop]
         self.instances, self.n = stop - start, task.n_features
-        # the block's inputs: the same draws as the task's (one generator per instance)
-        self.task = ReluMixingTask(
+        # the block's inputs: the same draws as the task's (one generator per instance),
+        # or the given task's own ``sample_entries`` (all its instances)
+        self.task = draws or ReluMixingTask(
             mixing, task.p_values[start:stop], active=task.active_values[start:stop]
         )
         # Row k * n + j is column j of M_k: the label contribution of feature j.
