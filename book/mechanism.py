@@ -26,6 +26,7 @@ weight_decay = None  # AdamW weight decay
 nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
 max_steps = None  # most training steps one instance may take, after the non-empty scaling
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 drop_rule = None  # where a similarity curve drops: step or half
 drop_tolerance = None  # largest distance of a drop index from d that counts as at d
 min_correlation = None  # correlation of the entries of M and W_out W_in that counts as strong

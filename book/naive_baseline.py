@@ -24,6 +24,7 @@ weight_decay = None  # AdamW weight decay
 nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
 max_steps = None  # most training steps one instance may take, after the non-empty scaling
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 eval_samples = None  # evaluation samples per number of active features
 mc_samples = None  # Monte Carlo samples for the naive baseline
 sigma_grid = None  # number of sigma values for the naive-with-mixing check, at least 2

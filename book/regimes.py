@@ -28,6 +28,7 @@ weight_decay = None  # AdamW weight decay
 nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
 max_steps = None  # most training steps one instance may take, after the non-empty scaling
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 p_points = None  # points of the log grid of evaluation p, from 1e-3 to 1
 eval_samples = None  # evaluation samples per number of active features
 offset_points = None  # offsets of the log grid from 0.002 to 0.05 searched for the optimum

@@ -27,6 +27,7 @@ weight_decay = None  # AdamW weight decay
 nonempty_steps = None  # scale steps by 1/(1-(1-p)^n) to count non-empty batches, as the paper
 max_steps = None  # most training steps one instance may take, after the non-empty scaling
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 sigma = None  # std of the Gaussian M of the fixed-sigma claims (the paper's 0.02)
 mixing = None  # kind of Gaussian M of the claims: gaussian (asymmetric) or symmetric
 snmf_method = None  # semi-NMF algorithm: multiplicative (Ding et al.) or als

@@ -21,6 +21,7 @@ lr = None  # peak learning rate of AdamW (cosine schedule to zero)
 weight_decay = None  # AdamW weight decay on every parameter
 max_steps = None  # most training steps one instance may take
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 d = None  # neurons of the analysed models (one of uand_training's d_values)
 s_low = None  # active inputs of the sparse models, at least 3
 s_high = None  # active inputs of the models where the circuit does not form

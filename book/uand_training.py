@@ -22,6 +22,7 @@ lr = None  # peak learning rate of AdamW (cosine schedule to zero)
 weight_decay = None  # AdamW weight decay on every parameter
 max_steps = None  # most training steps one model may take
 max_memory_gb = None  # largest estimated memory of one training run, in GB
+max_hours = None  # most estimated hours of training before run/build refuse (default 12)
 s_low = None  # the low s of the claims (solves, binary circuit), one of s_values
 s_high = None  # the high s of the degenerate-solution claim, one of s_values
 eval_samples = None  # fresh samples per model for its loss, case errors and accuracy

@@ -427,6 +427,23 @@ def check_budget(budget: Any, cfg: ChapterConfig) -> None:
         )
 
 
+MAX_HOURS_DEFAULT = 12.0
+"""Default ``max_hours``: a night's run. Above it the CLI refuses to start (see
+:mod:`cclib.book.estimate`) unless the user raises the limit."""
+
+
+def max_hours_param(values: Any = MAX_HOURS_DEFAULT) -> Param:
+    """``max_hours``: the most hours of training the CLI starts for this chapter on this
+    machine, by the estimate it prints before any work (sweeps in the cache cost nothing)."""
+    return Param(
+        "max_hours",
+        float,
+        "most estimated hours of training on this machine before `run`/`build` refuse, positive",
+        values,
+        check=positive,
+    )
+
+
 def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
     """Resolve chapter ``name`` from the notebook's parameters (``globals()``).
 

@@ -20,6 +20,7 @@ from .params import (
     float_param,
     in_open_closed,
     lr_param,
+    max_hours_param,
     mixing_param,
     p_param,
     positive,
@@ -110,6 +111,7 @@ def training_params(smoke_steps: int, smoke_batch: int) -> tuple[Param, ...]:
             "largest estimated memory of one training run in GB (default: half the RAM, <= 8)",
             positive,
         ),
+        max_hours_param(),
     )
 
 
@@ -502,6 +504,7 @@ _SNMF_SHARED = (
     "nonempty_steps",
     "max_steps",
     "max_memory_gb",
+    "max_hours",
 )
 
 

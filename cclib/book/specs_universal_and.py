@@ -31,6 +31,7 @@ from .params import (  # noqa: E402
     count_param,
     float_param,
     lr_param,
+    max_hours_param,
     non_negative,
     not_greater,
     positive,
@@ -95,6 +96,7 @@ def uand_training_params() -> tuple[Param, ...]:
             "largest estimated memory of one training run in GB (default: half the RAM, <= 8)",
             positive,
         ),
+        max_hours_param(),
     )
 
 
@@ -226,6 +228,7 @@ UAND_READOUT_SHARED = (
     "weight_decay",
     "max_steps",
     "max_memory_gb",
+    "max_hours",
 )
 
 
@@ -522,6 +525,7 @@ register(
                 "largest estimated memory of one run in GB (default: half the RAM, <= 8)",
                 positive,
             ),
+            max_hours_param(),
         ),
         relations=UAND_VARIANCE_RELATIONS,
         budget=uand_variance_budget,

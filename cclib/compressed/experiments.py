@@ -271,10 +271,7 @@ def run_mlp_sweep(
 ) -> SweepResult:
     """Train (or load) every instance of ``sweep``; ``initial`` overrides the default init
     (its weights then become part of the cache key via a checksum)."""
-    config = sweep.config()
-    if initial is not None:
-        config["initial_checksum"] = _checksum(initial)
-
+    config = mlp_sweep_config(sweep, initial)
     start_weights = (
         None if initial is None else (initial.w_in.detach().cpu(), initial.w_out.detach().cpu())
     )
@@ -292,6 +289,27 @@ def run_mlp_sweep(
         description,
         lambda k: sweep.instances[k].setting(),
     )
+
+
+def mlp_sweep_config(sweep: MLPSweep, initial: MLP | None = None) -> dict:
+    """The cache key configuration of ``sweep`` trained from ``initial`` (default init:
+    None), as :func:`run_mlp_sweep` uses it (the book's plans read it without training)."""
+    config = sweep.config()
+    if initial is not None:
+        config["initial_checksum"] = _checksum(initial)
+    return config
+
+
+def mlp_builder(sweep: MLPSweep) -> Callable[[list[int]], tuple[MLP, ReluMixingTask]]:
+    """``build(indices) -> (model, task)`` of instances of ``sweep`` at their default init."""
+    return functools.partial(_build_mlp_shard, sweep, None)
+
+
+def residual_builder(
+    sweep: ResidualSweep,
+) -> Callable[[list[int]], tuple[ResidualCC, ReluMixingTask]]:
+    """``build(indices) -> (model, task)`` of instances of the residual ``sweep``."""
+    return functools.partial(_build_residual_shard, sweep)
 
 
 def _build_mlp_shard(

@@ -358,6 +358,12 @@ class Cache:
         """The checkpointer of the entry of ``config``."""
         return Checkpointer(self.path(config), config_key(config))
 
+    def contains(self, config: Mapping[str, Any] | Any) -> bool:
+        """Whether an entry for ``config`` is stored (its files are present; :meth:`load`
+        still checks them). Cheap: nothing is read, for estimates before any work."""
+        directory = self.path(config)
+        return (directory / _PAYLOAD).is_file() and (directory / _META).is_file()
+
     def load(self, config: Mapping[str, Any] | Any) -> dict[str, Any] | None:
         """The stored payload (CPU tensors), or None if absent or unusable (then removed)."""
         key, directory = config_key(config), self.path(config)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from . import progress
 from .cache import Cache, Checkpointer, _locked, config_key
 from .errors import SettingError
 
@@ -287,10 +288,20 @@ def cached_compute(
     the lock and then loads the stored entry. Without a cache, just ``compute``."""
     if cache is None:
         return dict(compute(None))  # type: ignore[arg-type]  # train takes None
+    key = config_key(config)
     if (payload := cache.load(config)) is not None:
+        progress.emit("entry", key=key, kind=config.get("kind"), cached=True)
         return payload
     with _compute_lock(cache.path(config)):
-        return cache.get_or_compute(config, compute)
+        computed: list[bool] = []
+
+        def counted(checkpointer: Checkpointer) -> Mapping[str, Any]:
+            computed.append(True)
+            return compute(checkpointer)
+
+        payload = cache.get_or_compute(config, counted)
+    progress.emit("entry", key=key, kind=config.get("kind"), cached=not computed)
+    return payload
 
 
 def _run_shard(

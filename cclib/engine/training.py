@@ -31,10 +31,10 @@ from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from .device import resolve_device
 from .optim import CosineSchedule, InstanceAdamW, ParamGroup
+from .progress import TrainingEvents
 from .seeding import Stream, make_generator
 
 #: Most rows of the recorded loss history (``TrainResult.losses``).
@@ -155,6 +155,13 @@ def _progress_enabled(progress: bool) -> bool:
     return progress and os.environ.get("CCBOOK_PROGRESS", "1") != "0"
 
 
+def _Bar(total: int, initial: int, description: str):  # noqa: N802  (a class, imported late)
+    """tqdm's bar on stderr (imported only when a bar is shown)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=description, mininterval=2.0)
+
+
 def train(
     model: nn.Module,
     task: nn.Module,
@@ -217,13 +224,8 @@ def train(
             generator.set_state(state)
         restored = saved["losses"].to(device)
         losses[: len(restored)] = restored
-    bar = tqdm(
-        total=total,
-        initial=start,
-        desc=description,
-        disable=not _progress_enabled(progress),
-        mininterval=2.0,
-    )
+    bar = _Bar(total, start, description) if _progress_enabled(progress) else None
+    events = TrainingEvents(description, horizons, start, total)  # $CCBOOK_EVENTS, if set
     refresh = max(1, min(250, total // 20))
     checked = start // window  # rows before this one were checked before a checkpoint
     for step in range(start, total):
@@ -242,8 +244,10 @@ def train(
         if (step + 1) % refresh == 0:
             _check_finite(losses[: (step + 1 + window - 1) // window], checked, window)
             checked = step // window
-            bar.update(refresh)
-            bar.set_postfix(loss=f"{float(loss.detach().mean()):.4g}")
+            events.update(step + 1)
+            if bar is not None:
+                bar.update(refresh)
+                bar.set_postfix(loss=f"{float(loss.detach().mean()):.4g}")
         if checkpointer is not None and (step + 1) % checkpoint_every == 0 and step + 1 < total:
             checkpointer.save(
                 {
@@ -259,8 +263,10 @@ def train(
                     "losses": losses[: (step + window) // window].cpu().clone(),
                 }
             )
-    bar.close()
+    if bar is not None:
+        bar.close()
     _check_finite(losses, checked, window)
+    events.close(total)
     if final_state is not None:
         final_state["optimizer"] = {
             "step_count": optimiser.step_count,

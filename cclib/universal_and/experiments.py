@@ -40,6 +40,7 @@ __all__ = [
     "and_accuracy",
     "case_errors",
     "chapter_runs",
+    "part_builder",
     "decay_variant",
     "eval_generators",
     "evaluate",
@@ -152,6 +153,18 @@ def _merge_seeds(parts: Sequence[Mapping]) -> dict:
         "losses": torch.cat([p["losses"] for p in parts], dim=1),
         "loss_window": parts[0]["loss_window"],
     }
+
+
+def part_builder(part: UANDRun):
+    """``build(indices) -> (model, task)`` of seeds ``indices`` of a single-``s`` run at
+    their initialisation (as :func:`train_run` builds them; for timing a few steps)."""
+
+    def build(indices):
+        seeds = tuple(part.seeds[i] for i in indices)
+        model = UniversalAND.init(list(seeds), part.m, part.d)
+        return model, dataclasses.replace(part, seeds=seeds).task()
+
+    return build
 
 
 def train_run(
