@@ -2,7 +2,9 @@
 #   make book   - create .venv if needed, install the pinned dependencies, execute every
 #                 chapter (default profile: paper on a GPU, quick on a CPU) and build the
 #                 HTML with warnings as errors; prints where the book is.
-#                 `make book PROFILE=smoke` picks another profile.
+#                 `make book PROFILE=smoke` picks another profile; it first prints each
+#                 chapter's estimated training time and refuses one above 12 hours
+#                 (`make book MAX_HOURS=N` accepts up to N).
 #   make test   - same set-up, then `ruff check` and `ruff format --check` (make lint),
 #                 then the whole test suite.
 
@@ -14,7 +16,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: book test lint sync clean clean-cache
 
 book: $(STAMP)
-	$(PY) -m cclib build $(if $(PROFILE),--profile $(PROFILE))
+	$(PY) -m cclib build $(if $(PROFILE),--profile $(PROFILE)) $(if $(MAX_HOURS),--max-hours $(MAX_HOURS))
 
 # The files ruff checks (lint and format, config in pyproject.toml).
 LINTED := cclib/ tests/ benchmarks/ $(wildcard book/*.py)

@@ -1,9 +1,13 @@
 """Command line: ``python -m cclib run | build | params | claims``.
 
-- ``run CHAPTER [--profile P] [-p NAME VALUE ...] [--output PATH]``: execute one chapter
-  with papermill into its own output (default ``_build/runs/CHAPTER/<profile>[__...].ipynb``).
-- ``build [--profile P] [--jobs N]``: execute every chapter (N at once) and build the book
-  (warnings are errors).
+- ``run CHAPTER [--profile P] [-p NAME VALUE ...] [--output PATH] [--dry-run]``: execute
+  one chapter with papermill into its own output (default
+  ``_build/runs/CHAPTER/<profile>[__...].ipynb``).
+- ``build [--profile P] [--jobs N] [--max-hours H] [--dry-run]``: execute every chapter (N
+  at once) and build the book (warnings are errors).
+- Both first print each chapter's estimated training time on this machine
+  (``cclib.book.estimate``) and refuse one above its ``max_hours`` (exit 2); ``--dry-run``
+  stops there. While chapters run, their training progress shows in the terminal.
 - ``run`` and ``build`` take ``--executor inprocess | local:N | tcp://host:port``: where
   sweeps train (``cclib.engine.executor``; default ``$CCBOOK_EXECUTOR``, else in-process).
 - ``params CHAPTER``: the chapter's parameters with each profile's value and help.
@@ -87,6 +91,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--output", default=None, help="executed notebook path (.ipynb)")
     run.add_argument("--executor", default=None, help=EXECUTOR_HELP)
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only validate and print the estimated training time; execute nothing",
+    )
     run.add_argument("--root", default=None, help=argparse.SUPPRESS)
 
     build = sub.add_parser("build", help="execute every chapter and build the book")
@@ -106,6 +115,18 @@ def make_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="chapters executed at once, each in its own kernel (default 1)",
+    )
+    build.add_argument(
+        "--max-hours",
+        type=float,
+        default=None,
+        help="max_hours of every chapter: most estimated hours of training before the build "
+        "is refused (default: each chapter's, 12)",
+    )
+    build.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only validate and print the estimated training times; execute nothing",
     )
 
     params = sub.add_parser("params", help="list a chapter's parameters")
@@ -138,20 +159,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     overrides = spec.parse_cli([tuple(p) for p in args.params])
     executor = _apply_executor(args.executor)
     plan = runner.plan_run(chapter, args.profile, overrides, args.output, root)
+    (estimate,) = runner.estimate_plans([plan])
+    if args.dry_run:  # the estimate only, refused or not
+        print(estimate.line())
+        return EXIT_OK
+    runner.check_estimates([plan], [estimate])
     where = "" if executor == "inprocess" else f", executor {executor}"
     print(
-        f"running {plan.chapter} (profile {plan.cfg.profile}{where}) -> {plan.output}",
+        f"running {plan.chapter} (profile {plan.cfg.profile}{where}) -> {plan.output}\n"
+        f"estimate: {estimate.line()}",
         file=sys.stderr,
         flush=True,
     )
     try:
         with runner.executor_session(log=False) as env:
-            out = runner.execute(plan, extra_env=env, progress=plan.chapter)
+            record = runner.run_chapter_timed(plan, env, plan.chapter, estimate)
     except runner.ChapterInterrupted as exc:
         return _error(str(exc), EXIT_INTERRUPTED)
     except runner.ChapterExecutionError as exc:
         return _error(str(exc), EXIT_FAILED)
-    print(out)
+    print(runner.closing_line(record), file=sys.stderr, flush=True)
+    print(plan.output)
     return EXIT_OK
 
 
@@ -162,11 +190,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     build_dir = Path(args.build_dir).resolve() if args.build_dir else None
     if args.jobs < 1:
         return _error(f"option '--jobs': must be >= 1, got {args.jobs}", EXIT_USAGE)
+    if args.max_hours is not None and not args.max_hours > 0:
+        return _error(f"option '--max-hours': must be > 0, got {args.max_hours:g}", EXIT_USAGE)
     _apply_executor(args.executor)
     try:
         index = runner.build(
-            args.profile, root=root, build_dir=build_dir, html=not args.no_html, jobs=args.jobs
+            args.profile,
+            root=root,
+            build_dir=build_dir,
+            html=not args.no_html,
+            jobs=args.jobs,
+            max_hours=args.max_hours,
+            dry_run=args.dry_run,
         )
+        if args.dry_run:
+            return EXIT_OK
     except runner.ChapterInterrupted as exc:
         return _error(str(exc), EXIT_INTERRUPTED)
     except (runner.ChapterExecutionError, runner.BookBuildError) as exc:

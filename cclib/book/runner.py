@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.progress import ENV as EVENTS_ENV
 from .claims import CLAIMS_SUFFIX, MANIFEST, write_claims_file
 from .params import ChapterConfig, ParameterError, check_profile
 from .specs import get_spec
@@ -386,13 +387,18 @@ def _progress_bar(label: str | None) -> dict[str, Any] | bool:
 
 
 def execute(
-    plan: RunPlan, extra_env: Mapping[str, str] | None = None, progress: str | None = None
+    plan: RunPlan,
+    extra_env: Mapping[str, str] | None = None,
+    progress: str | None = None,
+    monitor: Any = None,
 ) -> Path:
     """Execute a validated plan; return the output notebook path.
 
     On failure the partial notebook is kept (``*.partial.ipynb``) for inspection and a
     :class:`ChapterExecutionError` summarises the failing cell; the earlier output, if
     any, is left as it was. ``progress`` labels a cell progress bar shown on a terminal.
+    ``monitor`` (a :class:`cclib.book.monitor.ChapterMonitor`) follows the kernel's
+    training events (``$CCBOOK_EVENTS``, a file of this run) instead, while it executes.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -413,9 +419,13 @@ def execute(
         **(extra_env or {}),
     }
     socket_dir = Path(tempfile.mkdtemp(prefix="ccbook-kernel-"))  # short: socket paths < 108
+    if monitor is not None:
+        monitor.events = socket_dir / "events.jsonl"
+        env[EVENTS_ENV] = str(monitor.events)
+        progress = None  # the monitor's line replaces papermill's cell counter
     manager_class = ipc_kernel_manager(socket_dir, env)
     try:
-        with _interrupt_forwarded(manager_class.started) as interrupt:
+        with _interrupt_forwarded(manager_class.started) as interrupt, _watching(monitor):
             papermill.execute_notebook(
                 nb,
                 str(partial),
@@ -473,6 +483,15 @@ def execute(
     os.replace(partial_claims, plan.claims_file)
     os.replace(partial, out)
     return out
+
+
+@contextmanager
+def _watching(monitor: Any) -> Iterator[None]:
+    if monitor is None:
+        yield
+        return
+    with monitor:
+        yield
 
 
 def _tag_injected_cell(path: Path) -> None:
@@ -610,8 +629,45 @@ def _execution_order(chapters: list[str]) -> list[str]:
     return sorted(chapters, key=lambda c: (c == CLAIMS_CHAPTER, c not in needed))
 
 
+def run_chapter_timed(
+    plan: RunPlan,
+    env: Mapping[str, str],
+    label: str,
+    estimate: Any = None,
+    position: int = 0,
+) -> dict[str, Any]:
+    """Execute ``plan`` with a :class:`~cclib.book.monitor.ChapterMonitor` showing its
+    training against ``estimate`` (a :class:`~cclib.book.estimate.ChapterEstimate`);
+    returns what the build report records of it (wall time, training time, entries)."""
+    from .monitor import ChapterMonitor
+
+    total = estimate.model_steps if estimate is not None else 0
+    seconds = estimate.seconds if estimate is not None else 0.0
+    monitor = ChapterMonitor(label, Path(os.devnull), total, seconds, position=position)
+    start = time.perf_counter()
+    execute(plan, extra_env=env, progress=label, monitor=monitor)
+    wall = time.perf_counter() - start
+    seen = monitor.observed
+    return {
+        "chapter": plan.chapter,
+        "profile": plan.cfg.profile,
+        "wall_seconds": wall,
+        "training_seconds": seen.training_seconds,
+        "rest_seconds": max(0.0, wall - seen.training_seconds),
+        "model_steps": seen.model_steps,
+        "entries_cached": seen.entries_cached,
+        "entries_trained": seen.entries_trained,
+        "estimate": estimate.as_dict() if estimate is not None else None,
+    }
+
+
 def _execute_parallel(
-    plans: list[RunPlan], env: Mapping[str, str], jobs: int, profile: str
+    plans: list[RunPlan],
+    env: Mapping[str, str],
+    jobs: int,
+    profile: str,
+    estimates: Mapping[str, Any] | None = None,
+    records: dict[str, dict] | None = None,
 ) -> None:
     """Execute ``plans`` with up to ``jobs`` chapters at once, each in its own kernel and
     output path. A chapter starts once the chapters it reads (``READS_SWEEPS_OF``) are
@@ -632,10 +688,25 @@ def _execute_parallel(
             return len(done) == len(names) - 1
         return all(d in done or d not in by_name for d in READS_SWEEPS_OF.get(name, ()))
 
+    import threading
+
+    free = list(range(jobs))  # terminal lines of the running chapters' progress
+    lock = threading.Lock()
+
     def timed(plan: RunPlan, label: str) -> float:
-        start = time.perf_counter()
-        execute(plan, extra_env=env, progress=None)
-        return time.perf_counter() - start
+        with lock:
+            position = free.pop(0)
+        try:
+            record = run_chapter_timed(
+                plan, env, label, (estimates or {}).get(plan.chapter), position
+            )
+        finally:
+            with lock:
+                free.append(position)
+                free.sort()
+        if records is not None:
+            records[plan.chapter] = record
+        return record["wall_seconds"]
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:
@@ -682,16 +753,77 @@ def _interrupt_running_kernels() -> None:
             pass
 
 
+def closing_line(record: Mapping[str, Any]) -> str:
+    """``NAME: 12 s of training (estimated ~10 s), 40 s in all; 2 of 5 entries from cache``."""
+    from .estimate import duration
+
+    estimate = record.get("estimate") or {}
+    entries = record["entries_cached"] + record["entries_trained"]
+    cached = f"; {record['entries_cached']} of {entries} entries from the cache" if entries else ""
+    guess = f" (estimated ~{duration(estimate['seconds'])})" if estimate else ""
+    return (
+        f"{record['chapter']}: {duration(record['training_seconds'])} of training{guess}, "
+        f"{duration(record['wall_seconds'])} in all{cached}"
+    )
+
+
+def estimate_plans(plans: list[RunPlan]) -> list[Any]:
+    """The estimated training time of every plan on this machine, in order (a sweep two
+    plans share counts for the first), as :class:`~cclib.book.estimate.ChapterEstimate`."""
+    from ..engine.cache import default_cache_dir
+    from .estimate import estimate_chapters
+
+    if not plans:
+        return []
+    return estimate_chapters([p.cfg for p in plans], default_cache_dir(plans[0].root))
+
+
+def check_estimates(plans: list[RunPlan], estimates: list[Any]) -> None:
+    """Refuse (one :class:`ParameterError`) the first plan whose estimate is above its
+    ``max_hours``."""
+    from .estimate import check_max_hours
+
+    for plan, estimate in zip(plans, estimates, strict=True):
+        check_max_hours(estimate, plan.cfg)
+
+
+def estimate_lines(estimates: list[Any]) -> list[str]:
+    """The estimate of each chapter, then the total (with the time spent measuring)."""
+    from .estimate import duration
+
+    lines = [f"estimate: {e.line()}" for e in estimates]
+    if estimates:
+        total = sum(e.seconds for e in estimates)
+        measured = sum(e.measured for e in estimates)
+        spent = sum(e.measure_seconds for e in estimates)
+        note = f"; {measured} step costs measured in {spent:.1f} s" if measured else ""
+        lines.append(
+            f"estimate: the whole run ~{duration(total)} of training on "
+            f"{estimates[0].machine.label}{note}"
+        )
+    return lines
+
+
 def build(
     profile: str | None = None,
     root: Path | None = None,
     build_dir: Path | None = None,
     html: bool = True,
     jobs: int = 1,
+    max_hours: float | None = None,
+    dry_run: bool = False,
 ) -> Path:
     """Execute every chapter (``jobs`` at once, each into its own notebook), then build the
     book once. Returns the path of ``index.html`` (or of the executed directory when
-    ``html`` is False). The executor (``$CCBOOK_EXECUTOR``) serves every chapter."""
+    ``html`` is False). The executor (``$CCBOOK_EXECUTOR``) serves every chapter.
+
+    Before any work every chapter is validated and its training time estimated (printed);
+    a chapter above its ``max_hours`` (``max_hours`` here sets it for every chapter) is
+    refused with a :class:`ParameterError`. ``dry_run`` stops after the estimates. The
+    build writes ``report.json`` (what ran, where, how long, against the estimate) and the
+    book's "About this build" page from it."""
+    from . import build_report
+
     root = Path(root) if root is not None else project_root()
     build_dir = Path(build_dir).resolve() if build_dir is not None else root / "_build"
     profile = check_profile(profile)
@@ -701,23 +833,40 @@ def build(
     plans = []
     executed = build_dir / "executed"
     for name in chapters:  # validate every chapter before executing any
-        plans.append(plan_run(name, profile, output=executed / f"{name}.ipynb", root=root))
+        overrides = {}
+        if max_hours is not None and "max_hours" in get_spec(name).names:
+            overrides["max_hours"] = max_hours
+        plans.append(
+            plan_run(name, profile, overrides, output=executed / f"{name}.ipynb", root=root)
+        )
+    estimates = estimate_plans(plans)
+    check_estimates(plans, estimates)
+    for line in estimate_lines(estimates):
+        _log(line)
+    if dry_run:
+        return executed
+    by_name = {p.chapter: e for p, e in zip(plans, estimates, strict=True)}
     executed.mkdir(parents=True, exist_ok=True)
     manifest = {"profile": profile, "chapters": chapters}
     write_claims_file(executed / MANIFEST, manifest)
+    records: dict[str, dict] = {}
+    began = build_report.now()
     with executor_session() as executor_env:
         env = {"CCBOOK_CLAIMS_DIR": str(executed), **executor_env}
         if jobs > 1:
-            _execute_parallel(plans, env, jobs, profile)
+            _execute_parallel(plans, env, jobs, profile, by_name, records)
         for i, plan in enumerate(plans if jobs == 1 else [], 1):
             label = f"[{i}/{len(plans)}] {plan.chapter}"
-            start = time.perf_counter()
-            execute(plan, extra_env=env, progress=label)
-            _log(f"{label} ({profile}) done in {time.perf_counter() - start:.1f} s")
+            record = run_chapter_timed(plan, env, label, by_name[plan.chapter])
+            records[plan.chapter] = record
+            _log(f"{label} ({profile}) done in {record['wall_seconds']:.1f} s")
+    report = build_report.build_report(root, executed, profile, chapters, records, began, jobs)
+    build_report.write_json(build_dir / build_report.REPORT_JSON, report)
     if not html:
         return executed
     stage = build_dir / "stage"
     stage_book(root, executed, stage, chapters)
+    build_report.write_about(stage / "book" / build_report.ABOUT_PAGE, report)
     _log("building the HTML with jupyter-book (warnings are errors) ...")
     jupyter_book_build(stage, build_dir / "html")
     index = build_dir / "html" / "index.html"
