@@ -27,7 +27,7 @@ import os
 import platform
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,12 @@ STEP_SOURCES = (
 TIMED_INSTANCES = 4
 #: Seconds the timed run of a small model aims at (enough steps to average out noise).
 TIMED_SECONDS = 0.25
-#: A first step slower than this marks a large model: timed on one instance, one step.
+#: A step predicted slower than this marks a large model (timed on small batches).
 LARGE_STEP_SECONDS = 0.5
+#: Seconds of timing after which the user is told what is going on.
+SLOW_NOTICE = 5.0
+#: Batch of the first probe step (and of the timed steps of a large model).
+PROBE_BATCH = 64
 
 #: Parameters named in a refusal when a chapter has them (what drives training time).
 DRIVERS = (
@@ -165,6 +169,8 @@ class StepCosts:
             self.costs = {}  # absent or unreadable: measured again
         self.measured = 0  # measurements taken by this object
         self.measure_seconds = 0.0
+        self.log: Callable[[str], None] | None = None  # told once when timing gets slow
+        self._told = False
 
     def save(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -187,6 +193,12 @@ class StepCosts:
         known = self.costs.get(key)
         if known is not None:
             return float(known["seconds"])
+        if self.log is not None and not self._told and self.measure_seconds > SLOW_NOTICE:
+            self._told = True
+            self.log(
+                "estimate: timing a training step of each model size (large ones take a full "
+                f"step; once per machine, kept in {self.directory}) ..."
+            )
         start = time.perf_counter()
         seconds, steps, stepped = time_steps(sweep, indices[:timed])
         self.measure_seconds += time.perf_counter() - start
@@ -207,24 +219,32 @@ def dataclass_dict(obj: Any) -> dict:
 
 
 def time_steps(sweep: PlannedSweep, indices: list[int]) -> tuple[float, int, int]:
-    """Seconds per instance-step of ``indices`` of ``sweep`` through the trainer: after a
-    warm-up, ``t`` steps timed against one step (the difference cancels the set-up of a
-    trainer call). A model whose first step is slow is timed on one instance, one step.
-    Returns ``(seconds, timed steps, instances stepped)``."""
+    """Seconds per instance-step of ``indices`` of ``sweep`` through the trainer.
+
+    A first step of one instance on a small batch (:data:`PROBE_BATCH`, also a warm-up)
+    tells small models from large ones. A small model is warmed up, then ``t`` steps are
+    timed against one step (the difference cancels the set-up of a trainer call). A large
+    model (its full batch predicted above :data:`LARGE_STEP_SECONDS` a step) is timed by
+    one full step of one instance: extrapolating from small batches misleads where a
+    step's fixed part (optimiser update, Gram products) dominates. Returns ``(seconds,
+    timed steps, instances stepped)``."""
     import dataclasses
 
     from ..engine.training import train
 
-    def run(idx: list[int], steps: int) -> float:
+    batch = sweep.train.batch_size
+
+    def run(idx: list[int], steps: int, size: int = batch) -> float:
         model, task = sweep.build(idx)
-        config = dataclasses.replace(sweep.train, steps=steps)
+        config = dataclasses.replace(sweep.train, steps=steps, batch_size=size)
         seeds = list(range(len(idx)))
         start = time.perf_counter()
         train(model, task, config, seeds, progress=False, path="auto")
         return time.perf_counter() - start
 
-    first = run(indices[:1], 1)
-    if first > LARGE_STEP_SECONDS:
+    small = min(batch, PROBE_BATCH)
+    probe = run(indices[:1], 1, small)
+    if probe * batch / small > LARGE_STEP_SECONDS:
         return run(indices[:1], 1), 1, 1
     warm = run(indices, 2) / 2
     steps = max(3, min(200, math.ceil(TIMED_SECONDS / max(warm, 1e-5))))
@@ -408,13 +428,17 @@ def _seconds(sweep: PlannedSweep, cost) -> float:
 
 
 def estimate_chapters(
-    cfgs: Iterable[ChapterConfig], cache_root: Path | None = None
+    cfgs: Iterable[ChapterConfig],
+    cache_root: Path | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> list[ChapterEstimate]:
-    """Estimates of several chapters of one run or build (shared sweeps counted once)."""
+    """Estimates of several chapters of one run or build (shared sweeps counted once);
+    ``log`` is told when timing the steps takes a while."""
     from ..engine.cache import Cache
 
     cache = Cache(cache_root)
     costs = StepCosts(cache.root, Machine.here())
+    costs.log = log
     seen: set[str] = set()
     return [estimate_chapter(cfg, cache, costs, seen) for cfg in cfgs]
 

@@ -122,12 +122,70 @@ def test_warning_fails_the_build(tmp_path, root, cli):
 
 
 def test_build_output_is_one_line_per_chapter(smoke_build):
-    """No kernel warnings; off a terminal, one line per chapter and one for the HTML."""
+    """No kernel warnings; off a terminal, first each chapter's estimate and the total,
+    then one line per chapter (and a plain progress line for one that runs over a
+    minute) and one for the HTML."""
     lines = smoke_build.stderr.strip().splitlines()
     html_line = "building the HTML with jupyter-book (warnings are errors) ..."
     assert not [line for line in lines if "warning" in line.lower() and line != html_line]
     assert "without encryption" not in smoke_build.stderr
-    chapter_lines = [line for line in lines if " done in " in line]
+    estimates = lines[: len(CHAPTERS) + 1]
+    for name, line in zip(CHAPTERS, estimates, strict=False):
+        assert line.startswith(f"estimate: {name}: "), line
+    assert estimates[-1].startswith("estimate: the whole run ~")
+    rest = lines[len(CHAPTERS) + 1 :]
+    progress = [line for line in rest if " model-steps" in line or "no training yet" in line]
+    chapter_lines = [line for line in rest if " done in " in line]
     for i, (name, line) in enumerate(zip(CHAPTERS, chapter_lines, strict=True), 1):
         assert line.startswith(f"[{i}/{len(CHAPTERS)}] {name} (smoke) done in "), line
-    assert lines == [*chapter_lines, html_line]
+    assert [line for line in rest if line not in progress] == [*chapter_lines, html_line]
+
+
+def test_build_report_and_about_page(smoke_build):
+    """report.json and the "About this build" page: per chapter profile, device, executor,
+    wall time (training and the rest), cache share, claims; commit, versions, machine."""
+    report = json.loads((smoke_build.build_dir / "report.json").read_text())
+    assert (
+        report["profile"] == "smoke"
+        and len(report["commit"]) in (7, 40)
+        or (report["commit"] == "unknown")
+    )
+    assert set(report["versions"]) >= {"torch", "numpy", "jupyter-book"}
+    assert report["machine"]["threads"] >= 1 and report["machine"]["cpu"]
+    rows = {row["chapter"]: row for row in report["chapters"]}
+    assert list(rows) == CHAPTERS
+    for name, row in rows.items():
+        assert row["profile"] == "smoke" and row["device"] == "cpu", name
+        assert row["executor"] == "inprocess"
+        assert row["wall_seconds"] >= row["training_seconds"] >= 0
+        executed = json.loads(
+            (smoke_build.build_dir / "executed" / f"{name}.claims.json").read_text()
+        )
+        assert row["claims_held"] + row["claims_failed"] == len(executed["claims"])
+    trained = [r for r in rows.values() if r["entries_trained"]]
+    assert len(trained) >= 5 and all(r["training_seconds"] > 0 for r in trained)
+    for reader in ("mechanism", "semi_nmf"):  # they read the mixing chapter's sweeps
+        assert rows[reader]["entries_cached"] >= 1 and rows[reader]["cached_share"] > 0
+    page = (smoke_build.build_dir / "html" / "book" / "about.html").read_text()
+    assert "About this build" in page and report["commit"][:12] in page
+    for name in CHAPTERS:
+        assert f"<td><p>{name}</p></td>" in page or f"<td>{name}</td>" in page, name
+    # training progress went to the terminal's side channel, not into the notebooks
+    for name in CHAPTERS:
+        text = (smoke_build.build_dir / "executed" / f"{name}.ipynb").read_text()
+        assert "model-steps" not in text and '"event"' not in text, name
+
+
+def test_smoke_plans_match_the_chapters_cache_keys(smoke_build):
+    """After the smoke build every sweep each chapter's plan lists is in the cache: the
+    plans build the chapters' own sweeps (else the estimate would count cached work)."""
+    from cclib.book import estimate
+    from cclib.book.specs import get_spec
+    from cclib.engine.cache import Cache
+
+    assert smoke_build.returncode == 0
+    costs = estimate.StepCosts(Cache().root, estimate.Machine.here())
+    for name in CHAPTERS:
+        result = estimate.estimate_chapter(get_spec(name).resolve("smoke"), Cache(), costs)
+        assert all(s.status == "cached" for s in result.sweeps), (name, result.sweeps)
+        assert result.seconds == 0

@@ -266,8 +266,13 @@ def test_run_executes_into_its_own_output(cli, project):
     text = json.dumps(nb)
     assert "injected-parameters" in text and "profile: smoke (device:" in text
     assert (project / "book" / f"{NB}.ipynb").read_bytes() == paired  # never written
-    # quiet: the one progress line, no kernel warnings (the kernel talks over IPC, not TCP)
-    assert proc.stderr.strip().splitlines() == [f"running {NB} (profile smoke) -> {out}"]
+    # quiet: what runs where, its estimate and, at the end, the training time against the
+    # estimate; no kernel warnings (the kernel talks over IPC, not TCP)
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == f"running {NB} (profile smoke) -> {out}"
+    assert lines[1].startswith(f"estimate: {NB}: ~") and " of training on cpu (" in lines[1]
+    assert lines[2].startswith(f"{NB}: ") and " of training (estimated ~" in lines[2]
+    assert len(lines) == 3
     assert not list((project / "book").glob("kernel-ipc*"))
 
 
