@@ -53,8 +53,8 @@ STEP_SOURCES = (
 
 #: Instances stepped when timing a kind of instance on a CPU (a GPU steps them all).
 TIMED_INSTANCES = 4
-#: Seconds the timed run of a small model aims at (enough steps to average out noise).
-TIMED_SECONDS = 0.25
+#: Seconds each of the three timed runs of a small model aims at.
+TIMED_SECONDS = 0.2
 #: A step predicted slower than this marks a large model (timed on small batches).
 LARGE_STEP_SECONDS = 0.5
 #: Seconds of timing after which the user is told what is going on.
@@ -155,8 +155,15 @@ class StepCosts:
     """Measured seconds per instance-step on one machine, device and trainer version,
     stored as JSON in ``<cache>/step-costs/`` (written atomically)."""
 
-    def __init__(self, cache_root: Path, machine: Machine, version: str | None = None):
+    def __init__(
+        self,
+        cache_root: Path,
+        machine: Machine,
+        version: str | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.machine = machine
+        self.clock = clock  # wall time; a test may time CPU seconds instead
         self.version = version or trainer_version()
         self.directory = Path(cache_root) / COSTS_DIR
         self.path = self.directory / f"{machine.key(self.version)}.json"
@@ -200,7 +207,7 @@ class StepCosts:
                 f"step; once per machine, kept in {self.directory}) ..."
             )
         start = time.perf_counter()
-        seconds, steps, stepped = time_steps(sweep, indices[:timed])
+        seconds, steps, stepped = time_steps(sweep, indices[:timed], self.clock)
         self.measure_seconds += time.perf_counter() - start
         self.measured += 1
         self.costs[key] = {
@@ -218,12 +225,15 @@ def dataclass_dict(obj: Any) -> dict:
     return dataclasses.asdict(obj)
 
 
-def time_steps(sweep: PlannedSweep, indices: list[int]) -> tuple[float, int, int]:
+def time_steps(
+    sweep: PlannedSweep, indices: list[int], clock: Callable[[], float] = time.perf_counter
+) -> tuple[float, int, int]:
     """Seconds per instance-step of ``indices`` of ``sweep`` through the trainer.
 
     A first step of one instance on a small batch (:data:`PROBE_BATCH`, also a warm-up)
     tells small models from large ones. A small model is warmed up, then ``t`` steps are
-    timed against one step (the difference cancels the set-up of a trainer call). A large
+    timed against one step (the difference cancels the set-up of a trainer call), three
+    times, keeping the median (a moment of load elsewhere is not taken for the cost). A large
     model (its full batch predicted above :data:`LARGE_STEP_SECONDS` a step) is timed by
     one full step of one instance: extrapolating from small batches misleads where a
     step's fixed part (optimiser update, Gram products) dominates. Returns ``(seconds,
@@ -238,19 +248,20 @@ def time_steps(sweep: PlannedSweep, indices: list[int]) -> tuple[float, int, int
         model, task = sweep.build(idx)
         config = dataclasses.replace(sweep.train, steps=steps, batch_size=size)
         seeds = list(range(len(idx)))
-        start = time.perf_counter()
+        start = clock()
         train(model, task, config, seeds, progress=False, path="auto")
-        return time.perf_counter() - start
+        return clock() - start
 
     small = min(batch, PROBE_BATCH)
     probe = run(indices[:1], 1, small)
     if probe * batch / small > LARGE_STEP_SECONDS:
         return run(indices[:1], 1), 1, 1
-    warm = run(indices, 2) / 2
-    steps = max(3, min(200, math.ceil(TIMED_SECONDS / max(warm, 1e-5))))
-    many, one = run(indices, steps), run(indices, 1)
-    per_step = max(many - one, 1e-9) / (steps - 1)
-    return per_step / len(indices), steps, len(indices)
+    run(indices, 2)  # warm-up
+    one = min(run(indices, 1), run(indices, 1))
+    rough = max((run(indices, 3) - one) / 2, 1e-5)
+    steps = max(3, min(400, math.ceil(TIMED_SECONDS / rough)))
+    rates = sorted(max(run(indices, steps) - one, 1e-9) / (steps - 1) for _ in range(3))
+    return rates[1] / len(indices), steps, len(indices)  # the median of three: load spikes
 
 
 def gpu_rates(cache_root: Path, version: str) -> dict[str, tuple[str, dict[str, dict]]]:
