@@ -48,6 +48,32 @@ def test_every_training_chapter_has_a_plan_and_max_hours():
             assert spec.param("max_hours").values["quick"] == 12.0
 
 
+def _train_smoke(chapter: str, cfg) -> None:
+    """What the chapter trains under smoke (its sweeps, as the chapter asks for them)."""
+    from cclib.compressed import experiments as cc
+    from cclib.compressed import regimes
+    from cclib.universal_and import experiments as uand
+
+    if chapter == "regimes":
+        cc.run_mlp_sweep(regimes.figure7_sweep(cfg), None)
+        cc.run_mlp_sweep(regimes.clean_sweep(cfg), None)
+    else:
+        for run in uand.chapter_runs(cfg):
+            uand.train_run(run, None)
+
+
+@pytest.mark.parametrize("chapter", ["regimes", "uand_training"])
+def test_estimate_within_factor_two_smoke(tmp_path, cpu_costs, chapter):
+    cfg = get_spec(chapter).resolve("smoke")
+    estimate = est.estimate_chapter(cfg, Cache(tmp_path / "cache"), cpu_costs)
+    guess = sum(
+        s.seconds for s in estimate.sweeps if not s.label.startswith("uand_training:")
+    )  # uand_training's two checks (decay, size) are not trained below
+    real = _real_seconds(lambda: _train_smoke(chapter, cfg))
+    print(f"{chapter} smoke: estimate {guess:.3f} s, real {real:.3f} s")
+    assert 0.5 <= guess / real <= 2.0, (guess, real)
+
+
 def test_estimate_within_factor_two_naive_baseline_quick_sizes(tmp_path, cpu_costs):
     """The quick profile's sizes (3 MLPs, batch 2048, p = 0.01: the sparse step), a few
     hundred steps: the estimate against the sweep actually trained."""
