@@ -223,3 +223,25 @@ def test_monitor_prints_plain_lines_off_a_terminal(tmp_path):
     assert lines, "no plain progress line"
     assert lines[-1].startswith("[3/10] mixing: training mixing: sigma sweep: 500 of 2,000")
     assert "(25%)" in lines[-1] and "elapsed" in lines[-1] and "left" in lines[-1]
+
+
+def test_gpu_rate_shown_where_a_gpu_measured_the_same_sizes(tmp_path, costs):
+    """A GPU's step costs in the same cache folder (same trainer version) give the line
+    its "~X on a GPU at the last measured rate"; the CPU estimate is unchanged."""
+    cfg = get_spec("naive_baseline").resolve("smoke")
+    cpu = est.estimate_chapter(cfg, None, costs)
+    assert cpu.gpu_seconds is None and "on a GPU" not in cpu.line()
+    gpu_machine = est.Machine("gpu-host", "some CPU", 8, "cuda", "NVIDIA H100")
+    gpu_costs = est.StepCosts(tmp_path, gpu_machine, version=costs.version)
+    for key, value in costs.costs.items():  # same sizes, every instance at once, 10x faster
+        cls = json.loads(key)
+        cls["instances"] = cfg.seeds
+        gpu_costs.costs[json.dumps(cls, sort_keys=True)] = {
+            **value,
+            "seconds": value["seconds"] / 10,
+        }
+    gpu_costs.save()
+    again = est.estimate_chapter(cfg, None, est.StepCosts(tmp_path, est.Machine.here()))
+    assert again.gpu == "NVIDIA H100"
+    assert again.gpu_seconds == pytest.approx(cpu.seconds / 10)
+    assert "at the last measured rate" in again.line()
