@@ -34,7 +34,7 @@ trained_s = None  # s of the trained-against-dense claim (one of uand_training's
 eval_samples = None  # fresh samples for each trained model's case errors
 max_steps = None  # most training steps one instance may take (uand_training's models)
 max_memory_gb = None  # largest estimated memory of one run, in GB
-max_hours = None  # most estimated hours of training before run/build refuse (default 12)
+max_hours = None  # most estimated hours of training before run or build refuse
 
 # %%
 import numpy as np

@@ -730,7 +730,8 @@ def _execute_parallel(
                         failure = failure or exc
                         continue
                     done.add(name)
-                    _log(f"{label} ({profile}) done in {seconds:.1f} s")
+                    versus = _versus(records[name]) if records and name in records else ""
+                    _log(f"{label} ({profile}) done in {seconds:.1f} s{versus}")
         except KeyboardInterrupt:
             _interrupt_running_kernels()
             wait(running)
@@ -752,6 +753,17 @@ def _interrupt_running_kernels() -> None:
             os.killpg(os.getpgid(process.pid), signal.SIGINT)
         except (ProcessLookupError, PermissionError, OSError):
             pass
+
+
+def _versus(record: Mapping[str, Any]) -> str:
+    """``; training 3.2 s, estimated ~2.9 s`` (nothing for a chapter that trains nothing)."""
+    from .estimate import duration
+
+    estimate = record.get("estimate") or {}
+    if not record.get("training_seconds") and not estimate.get("seconds"):
+        return ""
+    guess = f", estimated ~{duration(estimate['seconds'])}" if estimate else ""
+    return f"; training {duration(record['training_seconds'])}{guess}"
 
 
 def closing_line(record: Mapping[str, Any]) -> str:
@@ -860,7 +872,7 @@ def build(
             label = f"[{i}/{len(plans)}] {plan.chapter}"
             record = run_chapter_timed(plan, env, label, by_name[plan.chapter])
             records[plan.chapter] = record
-            _log(f"{label} ({profile}) done in {record['wall_seconds']:.1f} s")
+            _log(f"{label} ({profile}) done in {record['wall_seconds']:.1f} s{_versus(record)}")
     report = build_report.build_report(root, executed, profile, chapters, records, began, jobs)
     build_report.write_json(build_dir / build_report.REPORT_JSON, report)
     if not html:
