@@ -240,7 +240,7 @@ def time_steps(
     timed steps, instances stepped)``."""
     import dataclasses
 
-    from ..engine.training import train
+    from ..engine.training import TrainingDiverged, train
 
     batch = sweep.train.batch_size
 
@@ -249,7 +249,10 @@ def time_steps(
         config = dataclasses.replace(sweep.train, steps=steps, batch_size=size)
         seeds = list(range(len(idx)))
         start = clock()
-        train(model, task, config, seeds, progress=False, path="auto")
+        try:
+            train(model, task, config, seeds, progress=False, path="auto")
+        except TrainingDiverged:  # a diverging run costs its steps all the same
+            pass
         return clock() - start
 
     small = min(batch, PROBE_BATCH)

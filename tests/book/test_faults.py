@@ -21,6 +21,7 @@ import pytest
 from conftest import ROOT, snapshot
 
 from cclib.book import runner
+from cclib.book.estimate import COSTS_DIR
 
 CHAPTER = "naive_baseline"
 STEPS = "4000"  # training long enough to interrupt after its first checkpoint (every 1000)
@@ -108,7 +109,8 @@ def _start_and_wait_for_training(cache: Path, out: Path) -> tuple[subprocess.Pop
 
 def _entry_files(cache: Path) -> dict[str, set[str]]:
     locks = {".lock", ".compute.lock"}  # the cache's read/write lock, the executor's compute lock
-    return {d.name: {p.name for p in d.iterdir()} - locks for d in cache.iterdir()}
+    entries = [d for d in cache.iterdir() if d.name != COSTS_DIR]  # not results: step costs
+    return {d.name: {p.name for p in d.iterdir()} - locks for d in entries}
 
 
 def _result(cache: Path, out: Path) -> tuple[dict, list]:
