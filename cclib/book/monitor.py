@@ -15,6 +15,7 @@ returns what it saw: the seconds spent training and the cache entries served or 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -169,6 +170,12 @@ class ChapterMonitor:
         if self._bar is None:
             from tqdm import tqdm
 
+            try:
+                size = os.get_terminal_size(self.stream.fileno())
+                sized = size.columns > 0 and size.lines > 0
+            except (AttributeError, OSError, ValueError):
+                sized = False
+
             self._bar = tqdm(
                 total=max(self.total, 1),
                 desc=self.label,
@@ -177,7 +184,9 @@ class ChapterMonitor:
                 position=self.position,
                 leave=False,
                 file=self.stream,
-                dynamic_ncols=True,
+                dynamic_ncols=sized,
+                ncols=None if sized else 100,  # a terminal that reports no size
+                nrows=None if sized else 24,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} model-steps "
                 "[{elapsed}<{remaining}]{postfix}",
             )
