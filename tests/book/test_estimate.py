@@ -172,7 +172,10 @@ def test_refusal_is_one_line_naming_estimate_and_ways_out(cli, tmp_path):
 
 def test_build_max_hours_refuses_before_any_work(cli, tmp_path):
     build_dir = tmp_path / "_build"
-    proc = cli("build", "--profile", "smoke", "--max-hours", "1e-9", "--build-dir", str(build_dir))
+    env = {"CCBOOK_CACHE": str(tmp_path / "cache")}  # empty: nothing of the smoke build cached
+    proc = cli(
+        "build", "--profile", "smoke", "--max-hours", "1e-9", "--build-dir", str(build_dir), env=env
+    )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "max_hours = 1e-09" in lines[0], lines
