@@ -470,8 +470,11 @@ def _drivers(cfg: ChapterConfig) -> str:
     return ", ".join(parts)
 
 
-def check_max_hours(estimate: ChapterEstimate, cfg: ChapterConfig) -> None:
-    """Refuse (one :class:`ParameterError`) an estimate above ``cfg.max_hours``."""
+def check_max_hours(
+    estimate: ChapterEstimate, cfg: ChapterConfig, option: str = "-p max_hours"
+) -> None:
+    """Refuse (one :class:`ParameterError`) an estimate above ``cfg.max_hours``; the
+    message says to raise it with ``option`` (``--max-hours`` in a build)."""
     if "max_hours" not in cfg or estimate.seconds <= cfg.max_hours * 3600:
         return
     worst = max(estimate.to_train, key=lambda s: s.seconds)
@@ -479,7 +482,7 @@ def check_max_hours(estimate: ChapterEstimate, cfg: ChapterConfig) -> None:
     ways = ["run on a GPU"]
     if smaller:
         ways.append(f"a smaller profile (--profile {smaller})")
-    ways.append(f"-p max_hours {math.ceil(estimate.seconds / 3600 * 1.2)} to accept it")
+    ways.append(f"{option} {math.ceil(estimate.seconds / 3600 * 1.2)} to accept it")
     gpu = (
         f"; ~{duration(estimate.gpu_seconds)} on a GPU at the last measured rate"
         if estimate.gpu_seconds is not None

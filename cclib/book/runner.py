@@ -788,16 +788,32 @@ def estimate_plans(plans: list[RunPlan]) -> list[Any]:
 
     if not plans:
         return []
-    return estimate_chapters([p.cfg for p in plans], default_cache_dir(plans[0].root), _log)
+    shown: list[bool] = []
+
+    def notice(message: str) -> None:  # on a terminal only, and erased afterwards
+        if sys.stderr.isatty():
+            width = shutil.get_terminal_size((100, 24)).columns
+            sys.stderr.write(message[: max(width - 1, 20)])
+            sys.stderr.flush()
+            shown.append(True)
+
+    try:
+        return estimate_chapters([p.cfg for p in plans], default_cache_dir(plans[0].root), notice)
+    finally:
+        if shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
-def check_estimates(plans: list[RunPlan], estimates: list[Any]) -> None:
+def check_estimates(
+    plans: list[RunPlan], estimates: list[Any], option: str = "-p max_hours"
+) -> None:
     """Refuse (one :class:`ParameterError`) the first plan whose estimate is above its
-    ``max_hours``."""
+    ``max_hours`` (``option``: how the refusal says to raise it)."""
     from .estimate import check_max_hours
 
     for plan, estimate in zip(plans, estimates, strict=True):
-        check_max_hours(estimate, plan.cfg)
+        check_max_hours(estimate, plan.cfg, option)
 
 
 def estimate_lines(estimates: list[Any]) -> list[str]:
@@ -853,7 +869,7 @@ def build(
             plan_run(name, profile, overrides, output=executed / f"{name}.ipynb", root=root)
         )
     estimates = estimate_plans(plans)
-    check_estimates(plans, estimates)
+    check_estimates(plans, estimates, "--max-hours")
     for line in estimate_lines(estimates):
         _log(line)
     if dry_run:

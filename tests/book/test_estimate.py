@@ -179,6 +179,7 @@ def test_build_max_hours_refuses_before_any_work(cli, tmp_path):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "max_hours = 1e-09" in lines[0], lines
+    assert "--max-hours " in lines[0] and "to accept it" in lines[0]
     assert not build_dir.exists()
 
 
