@@ -30,6 +30,7 @@ drop_rule = None  # where a similarity curve drops: step or half
 drop_tolerance = None  # largest distance of a drop index from d that counts as at d
 min_correlation = None  # correlation of the entries of M and W_out W_in that counts as strong
 z = None  # standard errors by which a measure must clear its threshold
+min_sparsity_gain = None  # least Hoyer sparsity above a dense Gaussian matrix that counts
 
 # %%
 import numpy as np
@@ -42,7 +43,7 @@ from cclib.compressed.models import MLP
 from cclib.engine.cache import Cache
 
 cfg = cclib.configure("mechanism", globals())
-claims = cclib.ClaimRecorder("mechanism", cfg.profile)
+claims = cclib.claims_for(cfg)
 
 # %% [markdown]
 # ## What the weights should approximate
