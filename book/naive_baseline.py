@@ -89,7 +89,7 @@ naive_mc = naive_mc_all[0]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
 # %% tags=["hide-input"]
-claims.check("naive.clean", naive_mc.mean - naive_exact, naive_mc.stderr)
+claims.check("naive.clean", naive_mc.mean, naive_mc.stderr)
 report.number("naive_exact", naive_exact)
 report.number("naive_mc", naive_mc.mean)
 report.number("naive_mc_err", naive_mc.stderr)
