@@ -245,7 +245,9 @@ print(stats, theory, spread, sep="\n")
 
 # %% tags=["hide-input"]
 offdiag_dev = stats.offdiag_std - theory.offdiag_std
-claims.check("equivalence.m_offdiag_std", offdiag_dev, spread["offdiag_std"], theory=theory.offdiag_std)
+claims.check(
+    "equivalence.m_offdiag_std", offdiag_dev, spread["offdiag_std"], theory=theory.offdiag_std
+)
 
 # %% tags=["hide-input"]
 diag_max = float(torch.diagonal(m_derived[0]).abs().max())
@@ -261,7 +263,9 @@ count_err = max(spread["n_positive"], 0.5)  # a count: allow half an eigenvalue
 excess = stats.n_positive - cfg.n_features / 2
 claims.check("equivalence.m_positive_eigenvalues", excess, count_err, theory=theory.n_positive)
 deviation = stats.n_positive - theory.n_positive
-claims.check("equivalence.m_positive_matches_theory", deviation, count_err, theory=theory.n_positive)
+claims.check(
+    "equivalence.m_positive_matches_theory", deviation, count_err, theory=theory.n_positive
+)
 
 # %%
 grid = np.linspace(theory.eig_min - 0.05, theory.eig_max + 0.05, 400)

@@ -195,7 +195,9 @@ report.number("dense_margin_pct", 100 * dense_margin[0])
 in_sparse = p_grid <= cfg.p
 one_vs_sparse = mean_curves[-1][:, in_sparse] / mean_curves[sparse][:, in_sparse] - 1
 one_err = np.hypot(err_curves[-1], err_curves[sparse])[:, in_sparse]
-rels, rel_errs = analysis.seed_mean(one_vs_sparse.T, (one_err / mean_curves[sparse][:, in_sparse]).T)
+rels, rel_errs = analysis.seed_mean(
+    one_vs_sparse.T, (one_err / mean_curves[sparse][:, in_sparse]).T
+)
 far = int(np.argmax(np.abs(rels)))
 rel, rel_err = rels[far], rel_errs[far]
 claims.check("regimes.one_hot_like_sparse", rel, rel_err)

@@ -16,4 +16,8 @@ __all__ = [
     "Claim",
     "ClaimChecker",
     "ClaimRecorder",
-    "claims_for", "ParameterError", "configure", "__version__"]
+    "claims_for",
+    "ParameterError",
+    "configure",
+    "__version__",
+]

@@ -7,7 +7,7 @@ parameters and check-time fields in braces.
 
 from __future__ import annotations
 
-from .rules import ClaimSpec, Ref, Source, above, below, between, consistent, declare, within
+from .rules import ClaimSpec, Ref, Source, above, below, consistent, declare, within
 
 P = "000"
 NAIVE_1_12 = 1 / 12
@@ -268,7 +268,7 @@ MECHANISM = declare(
     "mechanism",
     *_mechanism("", "embedding M"),
     *_mechanism(".gaussian", "Gaussian M, sigma = {sigma}"),
-    *_mechanism(".gaussian_opt", "Gaussian M at the loss-optimal sigma"),
+    *_mechanism(".gaussian_opt", "Gaussian M, sigma = {sigma_opt:g}"),
 )
 
 EQUIVALENCE = declare(

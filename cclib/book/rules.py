@@ -77,7 +77,9 @@ class Ref:
         try:
             raw = cfg[self.name]
         except (KeyError, TypeError):
-            raise KeyError(f"rule threshold names parameter {self.name!r}, absent from cfg")
+            raise KeyError(
+                f"rule threshold names parameter {self.name!r}, absent from cfg"
+            ) from None
         return self.scale * float(raw) + self.offset
 
     def __neg__(self) -> Ref:
@@ -196,12 +198,14 @@ class Rule:
 
 
 def above(threshold: Threshold, z: Threshold = 0.0) -> Rule:
-    """Held when ``measured - z s.e. > threshold``; failed when ``measured + z s.e. <= threshold``."""
+    """Held when ``measured - z s.e. > threshold``; failed when
+    ``measured + z s.e. <= threshold``."""
     return Rule("above", _ref(threshold), None, _ref(z))
 
 
 def below(threshold: Threshold, z: Threshold = 0.0) -> Rule:
-    """Held when ``measured + z s.e. < threshold``; failed when ``measured - z s.e. >= threshold``."""
+    """Held when ``measured + z s.e. < threshold``; failed when
+    ``measured - z s.e. >= threshold``."""
     return Rule("below", _ref(threshold), None, _ref(z))
 
 
@@ -254,8 +258,9 @@ class ClaimSpec:
     def rule_text(self, cfg: Any = None) -> str:
         return self.rule.text(self.quantity, cfg)
 
-    def decide(self, measured: float, error: float | None, cfg: Any = None,
-               seeds: int | None = None) -> tuple[str, str]:
+    def decide(
+        self, measured: float, error: float | None, cfg: Any = None, seeds: int | None = None
+    ) -> tuple[str, str]:
         """``(state, note)`` for a measured value."""
         if seeds is not None and seeds < self.min_seeds:
             return UNDETERMINED, f"rests on {seeds} seed(s); needs at least {self.min_seeds}"
