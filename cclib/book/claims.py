@@ -289,6 +289,22 @@ class ClaimChecker(ClaimRecorder):
             note=reason,
         )
 
+    def absent(self, id: str, reason: str, **fields: Any) -> Claim:
+        """Record declared claim ``id`` as failed because the quantity it needs does not
+        exist in this run (say, a crossover that never happens); ``measured`` is 0 and the
+        note says why."""
+        spec = self.spec(id)
+        return self.record(
+            id=id,
+            statement=self._statement(spec, fields),
+            measured=0.0,
+            paper=spec.paper_value,
+            state=FAILED,
+            rule=spec.rule_text(self.cfg),
+            source=spec.source.as_dict(),
+            note=f"no measured value: {reason}",
+        )
+
     def unchecked(self) -> list[str]:
         """Declared ids not (yet) recorded."""
         done = {c.id for c in self._claims}
