@@ -130,6 +130,12 @@ def _show(x: float | Ref | None, cfg: Any) -> str:
     return _num(float(x))
 
 
+def _minus(x: float | Ref | None, cfg: Any) -> str:
+    """`` - x`` as text, with a negative number in parentheses."""
+    text = _show(x, cfg)
+    return f" - ({text})" if text.startswith("-") else f" - {text}"
+
+
 @dataclass(frozen=True)
 class Rule:
     """A comparator with its thresholds (numbers or parameters) and the number ``z`` of
@@ -180,7 +186,7 @@ class Rule:
             zs = _num(z)
         se = "" if z == 0 else f" {zs} s.e."
         q, a, b = quantity, _show(self.a, cfg), None if self.b is None else _show(self.b, cfg)
-        dist = f"|{q}|" if self.a == 0 else f"|{q} - {a}|"
+        dist = f"|{q}|" if self.a == 0 else f"|{q}{_minus(self.a, cfg)}|"
         if self.kind == "above":
             return f"{q}{' -' + se if se else ''} > {a}"
         if self.kind == "below":

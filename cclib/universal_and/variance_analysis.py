@@ -324,10 +324,13 @@ def crossover_exponents(
             return float("nan")
         return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
+    def cross(m_: int, d_: int) -> float:
+        if cis_probability(m_, d_) >= 1.0:  # every CiS neuron alike: no variance to compare
+            return float("nan")
+        return predicted_crossover(m_, d_, s_max, dense)
+
     ds = np.geomspace(d, factor * d, points).round().astype(int)
     ms = np.geomspace(m, m**2, points).round().astype(int)
-    in_d = slope(ds.astype(float), [predicted_crossover(m, int(x), s_max, dense) for x in ds])
-    in_m = slope(
-        np.log(ms.astype(float)), [predicted_crossover(int(x), d, s_max, dense) for x in ms]
-    )
+    in_d = slope(ds.astype(float), [cross(m, int(x)) for x in ds])
+    in_m = slope(np.log(ms.astype(float)), [cross(int(x), d) for x in ms])
     return in_d, in_m
