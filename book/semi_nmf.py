@@ -200,6 +200,9 @@ above, above_err = analysis.seed_mean(
 
 # %% tags=["hide-input"]
 claims.check("snmf.random_start_fails_at_p", above, above_err)
+starts = [analysis.seed_mean(v.sparse.mean.numpy(), v.sparse.stderr.numpy()) for v in variants]
+beats_from = [m + cfg.z * e < NAIVE for m, e in starts]
+claims.check("snmf.robust_start", sum(beats_from) / len(beats_from))
 report.number("random_sparse", random_start.sparse.mean.mean())
 report.number("random_at_p", random_start.at_p.mean.mean())
 
