@@ -270,8 +270,8 @@ VARIANCE = declare(
     ),
     ClaimSpec(
         "variance.crossover_exponent_m",
-        "The derived crossover scales like 1/log(m)^2: its fitted exponent in log(m) (d = "
-        "{crossover_d}) is -2.",
+        "The derived crossover scales like 1/log(m)^2: its fitted exponent in log(m) (m from "
+        "{crossover_m} to its square, at d = 16 x {crossover_d}) is -2.",
         src("section 6.2"),
         "exponent in log m",
         within(-2.0, "exponent_tolerance"),
