@@ -315,8 +315,9 @@ def crossover_exponents(
     """Fitted exponents of the derived crossover (:func:`predicted_crossover`): in ``d``
     over ``points`` values from ``d`` to ``factor * d`` at ``m``, and in ``log m`` over
     ``m`` to ``m^2`` at ``factor * d`` (the largest crossovers, farthest from the floor
-    ``s = 2`` of the grid, where the paper's asymptotic scale should apply best). The paper's scale ``sqrt(d) / log(m)^2`` predicts 1/2 and
-    -2. NaN where fewer than 3 points have a crossover above the smallest ``s`` (2)."""
+    ``s = 2`` of the grid, where the paper's asymptotic scale should apply best). The
+    paper's scale ``sqrt(d) / log(m)^2`` predicts 1/2 and -2. NaN where fewer than 3
+    points have a crossover above the smallest ``s`` (2)."""
 
     def slope(x: np.ndarray, y: list[float]) -> float:
         y = np.asarray(y, dtype=float)
