@@ -356,9 +356,8 @@ EQUIVALENCE = declare(
     ClaimSpec(
         "equivalence.training_match",
         "Trained directly, the residual model reaches the same loss per feature at p = {p} "
-        "as the MLP trained on ReLU(x) + Mx from the mapped initialisation (difference of "
-        "seed means, Welch error: agreement within z errors, with an error below 5% of "
-        "1/12).",
+        "as the MLP trained on ReLU(x) + Mx from the mapped initialisation (paired difference "
+        "per seed, same inputs: agreement within z errors, with an error below 5% of 1/12).",
         src("section 2, Fig. 1; appendix A.1"),
         "residual - MLP",
         consistent(0.0, "z", max_error=0.05 * NAIVE_1_12),
