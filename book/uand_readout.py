@@ -45,7 +45,7 @@ from cclib.universal_and import readout_study as study
 from cclib.universal_and.experiments import train_run
 
 cfg = cclib.configure("uand_readout", globals())
-claims = cclib.ClaimRecorder("uand_readout", cfg.profile)
+claims = cclib.claims_for(cfg)
 
 # %% [markdown]
 # ## The models
@@ -178,37 +178,25 @@ report.figure("fig-ro-prediction", fig)
 # %%
 correlation = study.seed_mean(compare.correlation)
 
-# %%
-claims.record(
-    id="circuit.and_readout_correlation",
-    statement=(
-        f"Correlation of the predicted and the trained per-class mean AND readout weights over "
-        f"pairs and classes (tables = {cfg.tables}, bias_rule = {cfg.bias_rule}; mean over "
-        "seeds). Holds above 0.8."
-    ),
-    measured=correlation[0],
-    error=correlation[1],
-    holds=bool(correlation[0] > 0.8),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.and_readout_correlation", *correlation)
 signs = study.seed_mean(compare.signs_match)
 
-# %%
-claims.record(
-    id="circuit.and_readout_signs",
-    statement=(
-        "Share of pairs whose trained per-class mean readout weights have the signs A +, "
-        "B1 -, B2 -, C + (mean over seeds). Holds above 0.9."
-    ),
-    measured=signs[0],
-    error=signs[1],
-    holds=bool(signs[0] > 0.9),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.and_readout_signs", *signs)
 report.means("ro", {"corr": correlation, "signs": signs})
+
+# %%
 report.number("ro_signs_pct", 100 * signs[0])
 slope = study.seed_mean(compare.slope)
 report.means("ro", {"slope": slope})
 class_summary = torch.stack([compare.learned_means.mean(0), compare.counts.mean((0, 1))]).T
 print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
+
+# %% tags=["hide-input"]
+by_class = compare.learned_means  # (seeds, classes): mean trained weight per neuron
+c_over_a = by_class[:, readout.CLASSES.index("C")] / by_class[:, readout.CLASSES.index("A")]
+claims.check("circuit.class_c_weight_larger", *study.seed_mean(c_over_a))
 
 # %% [markdown]
 # The correlation is {glue:text}`ro_corr:.3f` ± {glue:text}`ro_corr_err:.1g`, and
@@ -285,16 +273,7 @@ report.text("ro_chart_pair", f"({first_pair[0]}, {first_pair[1]})")
 classes_share = study.seed_mean(share_low)
 
 # %%
-claims.record(
-    id="circuit.readout_chart_classes",
-    statement=(
-        f"At s = {cfg.s_low}, share of the AND readout mass with its class's expected sign "
-        "(A, C positive; B1, B2 negative), mean over pairs and seeds. Holds above 0.8."
-    ),
-    measured=classes_share[0],
-    error=classes_share[1],
-    holds=bool(classes_share[0] > 0.8),
-)
+claims.check("circuit.readout_chart_classes", *classes_share)
 report.number("ro_share_low_pct", 100 * classes_share[0])
 report.number("ro_share_high_pct", 100 * share_high.mean())
 shares = torch.stack([share_low_class.mean(0), share_high_class.mean(0)])
@@ -388,26 +367,11 @@ xor_l1 = study.seed_mean(gates.norm_ratio("xor", "first", order=1))
 
 # %%
 
-# %%
-claims.record(
-    id="circuit.xor_weight_norm",
-    statement=(
-        "L2 norm of the closed-form XOR readout over that of the single-feature readout on the "
-        "same pair (mean over pairs and seeds). Holds above 1."
-    ),
-    measured=xor_l2[0],
-    error=xor_l2[1],
-    holds=bool(xor_l2[0] - 2 * xor_l2[1] > 1),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.xor_weight_norm", *xor_l2)
 
-# %%
-claims.record(
-    id="circuit.xor_weight_norm_l1",
-    statement="The same ratio with L1 norms. Holds above 1.",
-    measured=xor_l1[0],
-    error=xor_l1[1],
-    holds=bool(xor_l1[0] - 2 * xor_l1[1] > 1),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.xor_weight_norm_l1", *xor_l1)
 report.means("ro_xor", {"l2": xor_l2, "l1": xor_l1})
 
 # %% [markdown]
@@ -462,31 +426,14 @@ binary_factor = study.seed_mean(frozen["gaussian" + suffix] / frozen["binary" + 
 half_factor = study.seed_mean(frozen["gaussian_half"] / frozen["binary_half"])
 share_factor = study.seed_mean(frozen["gaussian"] / frozen["binary"])
 
-# %%
-claims.record(
-    id="circuit.frozen_random",
-    statement=(
-        "AND loss of a readout trained on a frozen random Gaussian compute layer over the loss "
-        f"of the fully trained model (share of u weights: {cfg.frozen_share}; mean over seeds). "
-        "Holds when the trained model is better (ratio above 1)."
-    ),
-    measured=random_ratio[0],
-    error=random_ratio[1],
-    holds=bool(random_ratio[0] > 1),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.frozen_random_loss", *random_ratio)
 
-# %%
-claims.record(
-    id="circuit.binary_vs_random",
-    statement=(
-        "Factor by which a frozen random binary compute layer beats a frozen Gaussian one with "
-        f"the same moments (share of u weights: {cfg.frozen_share}; loss ratio Gaussian / "
-        "binary, mean over seeds). Holds for a constant factor between 1 and 10."
-    ),
-    measured=binary_factor[0],
-    error=binary_factor[1],
-    holds=bool(1 < binary_factor[0] < 10),
-)
+# %% tags=["hide-input"]
+trained_share = claims.check("circuit.binary_vs_random", *share_factor)
+even_share = claims.check("circuit.binary_vs_random_half", *half_factor)
+held = sum(c.state == "held" for c in (trained_share, even_share)) / 2
+claims.check("circuit.robust_frozen_share", held)
 report.means("ro_frozen", {"random": random_ratio, "binary": binary_factor})
 report.means("ro_frozen", {"half": half_factor, "atshare": share_factor})
 report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
@@ -499,10 +446,13 @@ report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
 # {glue:text}`ro_gauss_share_pct:.1f`% of the readout mass has its class's expected sign,
 # against {glue:text}`ro_share_low_pct:.1f`% in the trained model.
 
+# %% tags=["hide-input"]
+gauss_share = study.seed_mean(frozen_result.sign_share("gaussian" + suffix, pair_set))
+claims.check("circuit.frozen_random", *gauss_share)
+report.number("ro_gauss_share_pct", 100 * gauss_share[0])
+
 # %%
 gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
-gauss_share = study.seed_mean(frozen_result.sign_share("gaussian", pair_set))
-report.number("ro_gauss_share_pct", 100 * gauss_share[0])
 fig, ax = plotting.figure(width=5.4, height=4.0)
 plotting.readout_charts([ax], [gauss_chart], ["frozen Gaussian layer"])
 report.figure("fig-ro-frozen-chart", fig)

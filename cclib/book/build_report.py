@@ -75,14 +75,19 @@ def machine_facts() -> dict[str, Any]:
     }
 
 
-def _claims_counts(executed: Path, chapter: str) -> tuple[int, int]:
+def _claims_counts(executed: Path, chapter: str) -> dict[str, int]:
+    """Claims of the chapter by state (held, failed, undetermined, not applicable)."""
+    from .rules import FAILED, HELD, STATES
+
+    counts = dict.fromkeys(STATES, 0)
     try:
         data = json.loads((executed / f"{chapter}{CLAIMS_SUFFIX}").read_text())
     except (OSError, ValueError):
-        return 0, 0
-    claims = data.get("claims", [])
-    held = sum(1 for c in claims if c.get("holds"))
-    return held, len(claims) - held
+        return counts
+    for claim in data.get("claims", []):
+        state = claim.get("state") or (HELD if claim.get("holds") else FAILED)
+        counts[state] = counts.get(state, 0) + 1
+    return counts
 
 
 def build_report(
@@ -102,14 +107,15 @@ def build_report(
     rows = []
     for name in chapters:
         record = dict(records.get(name, {"chapter": name}))
-        held, failed = _claims_counts(executed, name)
+        counts = _claims_counts(executed, name)
         entries = record.get("entries_cached", 0) + record.get("entries_trained", 0)
         estimate = record.get("estimate") or {}
         record.update(
             device=machine["device"] if machine["gpu"] is None else f"cuda ({machine['gpu']})",
             executor=executor_label(),
-            claims_held=held,
-            claims_failed=failed,
+            claims_held=counts.get("held", 0),
+            claims_failed=counts.get("failed", 0),
+            claims_other=sum(v for k, v in counts.items() if k not in ("held", "failed")),
             cache_entries=entries,
             cached_share=(record.get("entries_cached", 0) / entries) if entries else None,
             estimate_seconds=estimate.get("seconds"),
@@ -186,11 +192,12 @@ def about_markdown(report: Mapping[str, Any]) -> str:
         "(evaluation, analysis, figures, the kernel). *From cache* is the share of the "
         "chapter's cache entries (sweeps) that were read rather than trained. The "
         "estimate is the one printed before the build started; its ratio to the training "
-        "time measured shows how far to trust the estimates on this machine.",
+        "time measured shows how far to trust the estimates on this machine. *Other claims* "
+        "are undetermined (the error straddles the threshold) or not applicable.",
         "",
         "| chapter | profile | device | executor | wall | training | rest | from cache "
-        "| claims held | claims failed | estimate | estimate / measured |",
-        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| claims held | claims failed | other claims | estimate | estimate / measured |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["chapters"]:
         lines.append(
@@ -198,7 +205,8 @@ def about_markdown(report: Mapping[str, Any]) -> str:
             f"| {row['executor']} | {_seconds(row.get('wall_seconds'))} "
             f"| {_seconds(row.get('training_seconds'))} | {_seconds(row.get('rest_seconds'))} "
             f"| {_share(row.get('cached_share'))} | {row['claims_held']} "
-            f"| {row['claims_failed']} | {_seconds(row.get('estimate_seconds'))} "
+            f"| {row['claims_failed']} | {row['claims_other']} "
+            f"| {_seconds(row.get('estimate_seconds'))} "
             f"| {_ratio(row.get('estimate_seconds'), row.get('training_seconds'))} |"
         )
     lines.append("")

@@ -71,6 +71,22 @@ def test_claims_page_lists_every_claim(smoke_build):
     assert "smoke" in page and " held, " in page and " failed" in page
 
 
+def test_every_declared_claim_recorded_with_rule_and_source(smoke_build):
+    from cclib.book.rules import declared_claims
+
+    executed = smoke_build.build_dir / "executed"
+    for name, specs in declared_claims().items():
+        recorded = json.loads((executed / f"{name}.claims.json").read_text())["claims"]
+        assert [c["id"] for c in recorded if c["id"] in {s.id for s in specs}]
+        assert {c["id"] for c in recorded} == {s.id for s in specs}, name
+        for claim in recorded:
+            assert claim["rule"] and claim["source"]["paper"] and claim["source"]["where"]
+            assert claim["state"] in ("held", "failed", "undetermined", "not applicable")
+    page = (smoke_build.build_dir / "html" / "book" / "claims.html").read_text()
+    assert 'id="claim-mixing.clean_matches_naive"' in page
+    assert "Paper 000" in page and "Paper 004" in page
+
+
 def test_pages_rendered(smoke_build):
     html = smoke_build.build_dir / "html"
     for page in ("intro", "universal_and", "references", *CHAPTERS):
@@ -163,7 +179,8 @@ def test_build_report_and_about_page(smoke_build):
         executed = json.loads(
             (smoke_build.build_dir / "executed" / f"{name}.claims.json").read_text()
         )
-        assert row["claims_held"] + row["claims_failed"] == len(executed["claims"])
+        counted = row["claims_held"] + row["claims_failed"] + row["claims_other"]
+        assert counted == len(executed["claims"]), name
     trained = [r for r in rows.values() if r["entries_trained"]]
     assert len(trained) >= 5 and all(r["training_seconds"] > 0 for r in trained)
     for reader in ("mechanism", "semi_nmf"):  # they read the mixing chapter's sweeps
