@@ -16,7 +16,8 @@ from pathlib import Path
 from IPython.display import Markdown
 
 import cclib
-from cclib.book.claims import ClaimsTable, load_claims, summary
+from cclib.book.claims import load_claims
+from cclib.book.claims_page import ClaimsPage
 from cclib.book.runner import project_root, read_manifest
 
 cfg = cclib.configure("claims", globals())
@@ -25,15 +26,14 @@ claims = [c for c in load_claims(claims_dir) if c.chapter != "claims"]
 build_profile = read_manifest(claims_dir).get("profile", cfg.profile)
 
 # %% tags=["remove-input"]
-Markdown(
-    f"This build ran every chapter under the **{build_profile}** profile. "
-    f"In total: {summary(claims)}."
-)
+Markdown(f"This build ran every chapter under the **{build_profile}** profile.")
 
 # %% [markdown]
-# The table lists, for each claim, its chapter and identifier, the statement, the paper's
-# value, the measured value ± its standard error, whether it holds (✓ or ✗) and the
-# profile that produced it.
+# Failed claims come first. The menus filter the table by chapter, paper and status; a
+# click on a column's header sorts by it. Each claim has its own anchor
+# (`claims.html#<claim id>`), and its last link leads to the cell of the chapter that
+# computes it. The paper value is the one the paper reports, where it reports one; the
+# measured value is ± its standard error.
 
 # %% tags=["remove-input"]
-ClaimsTable(claims, show_chapter=True)
+ClaimsPage(claims)
