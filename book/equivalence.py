@@ -13,7 +13,7 @@
 # learning rate about three times larger; and replacing $M$ by $-M$ changes the loss, so
 # the sign matters.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -35,7 +35,7 @@ function_tolerance = None  # largest float64 output difference that still counts
 histogram_embeddings = None  # embeddings pooled in the eigenvalue histogram
 z = None  # standard errors that separate a resolved difference from noise
 
-# %%
+# %% tags=["hide-input"]
 import dataclasses
 
 import numpy as np
@@ -73,7 +73,7 @@ claims = cclib.ClaimRecorder("equivalence", cfg.profile)
 # the loss is the squared error averaged over samples and features. The chapter's seeds all
 # share one embedding, drawn from `embedding_seed`, as in the original model.
 
-# %%
+# %% tags=["hide-input"]
 train = experiments.train_config(cfg)
 residual_sweep = experiments.ResidualSweep(
     seeds=tuple(range(cfg.seeds)),
@@ -136,7 +136,7 @@ print(
 # does not absorb. The weights are the random initial weights of every seed, the inputs
 # dense draws from $U[-1, 1]^n$ (every feature active, the largest outputs the model sees).
 
-# %%
+# %% tags=["hide-input"]
 w_e = initial.w_e.double()
 m_derived = torch.eye(cfg.n_features, dtype=torch.float64) - w_e.transpose(1, 2) @ w_e  # (K, n, n)
 x = sparse_uniform(
@@ -158,7 +158,7 @@ print(
 # transpose, a missing identity) shows up at order $0.1$ to $1$. The float32 difference is
 # reported alongside; it sits at float32's rounding level.
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="equivalence.function_match",
     statement=(
@@ -185,7 +185,7 @@ report.number("gap_wrong_sign", gap_wrong_sign)
 # the residual model reports its own via `equivalent_mixing()`. Both must equal our float64 $M$ to
 # float32 precision (we allow $10^{-5}$), with the same sign.
 
-# %%
+# %% tags=["hide-input"]
 mapped_sweep = dataclasses.replace(
     experiments.chapter_sweep(
         cfg,
@@ -210,7 +210,7 @@ print(
     f"identical to the residual model's M: {same_embedding}",
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.library_m",
     statement=(
@@ -246,7 +246,7 @@ claims.record(
 # also draw `histogram_embeddings` further embeddings and use the spread of each statistic
 # across them as its error.
 
-# %%
+# %% tags=["hide-input"]
 stats = mixing.describe(m_derived[0])
 theory = equivalence.mixing_spectrum_theory(cfg.n_features, cfg.width)
 pool = equivalence.embedding_mixings(
@@ -264,7 +264,7 @@ spread = {
 }
 print(stats, theory, spread, sep="\n")
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.m_offdiag_std",
     statement=(
@@ -276,7 +276,7 @@ claims.record(
     holds=abs(stats.offdiag_std - theory.offdiag_std) <= cfg.z * spread["offdiag_std"],
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 diag_max = float(torch.diagonal(m_derived[0]).abs().max())
 claims.record(
     id="equivalence.m_diagonal",
@@ -289,7 +289,7 @@ claims.record(
     holds=diag_max < 1e-5,
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.m_eig_min",
     statement=(
@@ -301,7 +301,7 @@ claims.record(
     holds=abs(stats.eig_min - theory.eig_min) <= cfg.z * spread["eig_min"],
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.m_eig_max",
     statement=(
@@ -313,7 +313,7 @@ claims.record(
     holds=abs(stats.eig_max - theory.eig_max) <= cfg.z * spread["eig_max"],
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.m_positive_eigenvalues",
     statement=(
@@ -327,7 +327,7 @@ claims.record(
     and abs(stats.n_positive - theory.n_positive) <= cfg.z * max(spread["n_positive"], 0.5),
 )  # a count: allow half an eigenvalue
 
-# %%
+# %% tags=["hide-input"]
 grid = np.linspace(theory.eig_min - 0.05, theory.eig_max + 0.05, 400)
 fig, ax = plotting.figure()
 ax.hist(
@@ -421,7 +421,7 @@ mapped_result = experiments.run_mlp_sweep(
 residual_model = experiments.load_residual(residual_sweep, residual_result)
 mapped_model = experiments.load_mlp(mapped_result)
 
-# %%
+# %% tags=["hide-input"]
 boosted_sweep = dataclasses.replace(
     mapped_sweep,
     train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))),
@@ -439,7 +439,7 @@ print(f"after training the map still holds: max |difference| {trained_gap:.1e} (
 # comes from the spread over seeds of each procedure (Welch). We also report the naive loss of these
 # labels (the closed form of {ref}`naive-baseline`).
 
-# %%
+# %% tags=["hide-input"]
 residual_loss = evaluation.loss_per_feature(
     residual_model, experiments.residual_task(residual_sweep), cfg.p, cfg.eval_samples
 )
@@ -465,7 +465,7 @@ print(
     f"\nnaive {naive:.4f}; eval stderr ~{float(residual_loss.stderr.mean()):.5f}",
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.training_match",
     statement=(
@@ -479,7 +479,7 @@ claims.record(
     holds=abs(match) <= cfg.z * match_err,
 )
 
-# %%
+# %% tags=["hide-input"]
 window = max(1, len(residual_result.losses) // 50)
 fig, (left, right) = plotting.figure(ncols=2)
 groups = (
@@ -604,7 +604,7 @@ sign_sweep = dataclasses.replace(
 )
 sign_result = experiments.run_mlp_sweep(sign_sweep, Cache(), description="MLP on +M and -M")
 
-# %%
+# %% tags=["hide-input"]
 sign_loss = evaluation.loss_per_feature(
     experiments.load_mlp(sign_result),
     experiments.trained_task(sign_sweep, sign_result),
@@ -615,7 +615,7 @@ plus, minus = sign_loss.mean[: cfg.sign_seeds], sign_loss.mean[cfg.sign_seeds :]
 sign_diff, sign_err = equivalence.paired_difference(minus, plus)
 print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="equivalence.opposite_sign",
     statement=(
@@ -628,7 +628,7 @@ claims.record(
     holds=abs(sign_diff) > cfg.z * sign_err,
 )
 
-# %%
+# %% tags=["hide-input"]
 fig, (left, right) = plotting.figure(ncols=2)
 plotting.loss_curves(
     left,
@@ -714,5 +714,5 @@ report.text("sign_verdict", sign_resolved if abs(sign_diff) > cfg.z * sign_err e
 # therefore work with the MLP and the $M$ derived here, keeping in mind that its training
 # at the paper's learning rate lags slightly behind the residual model's.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

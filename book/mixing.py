@@ -10,7 +10,7 @@
 # first falls and then rises with the size $\sigma$ of $M$; and a model trained with mixing
 # returns to the naive loss once it is fine-tuned on clean labels.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training and in the sigma sweep, in (0, 1]
 n_features = None  # number of input features n
@@ -37,7 +37,7 @@ fit_points = None  # grid points on each side of the lowest one in the parabola 
 tolerance = None  # relative margin over the naive loss that counts as beating it
 z = None  # standard errors by which a margin must clear the tolerance
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -127,7 +127,7 @@ naive_own_grid = naive_own.reshape(shape)
 margin, margin_err = analysis.seed_mean(1 - loss_at_p / NAIVE, loss_at_p_err / NAIVE)
 own, own_err = analysis.seed_mean(1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.5, height=4.4)
 per_seed = curves.mean.numpy().reshape(*shape, -1)
 mean = per_seed.mean(1)
@@ -163,7 +163,7 @@ report.figure("fig-mixing-p-profile", fig)
 # $L_\text{naive} = 1/12$, and over each condition's own naive loss are (seed mean ± error;
 # the error combines the spread over seeds with the evaluation error):
 
-# %%
+# %% tags=["hide-input"]
 report.number("p_train", cfg.p)
 for c, name in enumerate(conditions):
     print(
@@ -206,7 +206,7 @@ clean_margin_err = curves.stderr.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
 clean_curve, clean_err = analysis.seed_mean(clean_margin.T, clean_margin_err.T)
 worst = int(np.argmax(clean_curve))
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="mixing.clean_matches_naive",
     statement=(
@@ -219,7 +219,7 @@ claims.record(
 )
 report.number("tolerance_pct", 100 * cfg.tolerance)
 report.number("z_value", cfg.z)
-# %%
+# %% tags=["hide-input"]
 for claim_id, name, fixed in [
     ("embedding", "embedding", ""),
     ("asymmetric", "gaussian", f" (σ = {cfg.sigma} fixed)"),
@@ -277,7 +277,7 @@ sweep_err = sweep_loss.stderr.numpy().reshape(sweep_shape).transpose(0, 2, 1)
 # (each resampled entry also jittered by its evaluation error), so they include the spread
 # over seeds and matrices (`cclib.compressed.analysis`). With few seeds this bootstrap is coarse.
 
-# %%
+# %% tags=["hide-input"]
 optima = {
     k: analysis.optimum(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
@@ -294,7 +294,7 @@ for k in kinds:
         f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
     )
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.0)
 plotting.lines_with_bands(
     ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3
@@ -326,7 +326,7 @@ report.figure("fig-mixing-sigma", fig)
 # from $\sigma = 0$ to the minimum and the rise from the minimum to $\sigma_\text{max}$; it
 # holds when all four exceed `z` of their bootstrap errors.
 
-# %%
+# %% tags=["hide-input"]
 SIGMA_TURN_PAPER = 0.03  # paper 000, section 3: the loss falls with sigma up to about 0.03
 for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
     o = optima[k]
@@ -358,7 +358,7 @@ for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
     report.number(f"loss_min_{name}", o.loss)
     report.number(f"loss_min_{name}_err", o.loss_err)
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 parts = [
     (getattr(shapes[k], f), getattr(shapes[k], f + "_err")) for k in kinds for f in ("fall", "rise")
 ]
@@ -374,7 +374,7 @@ claims.record(
     ),
 )
 
-# %%
+# %% tags=["hide-input"]
 report.number("sigma_points", cfg.sigma_points)
 report.number("sigma_max", cfg.sigma_max)
 report.number("sigma_seeds", cfg.sigma_seeds)
@@ -403,7 +403,7 @@ tuned_models = experiments.load_mlp(tuned)
 tuned_task = experiments.trained_task(clean_sweep, tuned)
 report.text("transplant_name", cfg.transplant_mixing)
 report.number("finetune_steps", cfg.finetune_steps)
-# %%
+# %% tags=["hide-input"]
 # The mixing-trained models, before fine-tuning, evaluated on clean labels:
 before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
@@ -414,7 +414,7 @@ print(
     f"after: {gap:+.2%} ± {gap_err:.2%}",
 )
 
-# %%
+# %% tags=["hide-input"]
 phase1, phase2 = left_result.losses[:, pick] / cfg.p, tuned.losses / cfg.p
 window = max(1, len(phase2) // 50)
 fig, ax = plotting.figure(width=7.0)
@@ -463,7 +463,7 @@ report.number("revert_fraction_pct", 100 * revert_step / len(phase2))
 # tolerance of $1/12$ after {glue:text}`revert_step:.0f` steps,
 # {glue:text}`revert_fraction_pct:.0f`% of the fine-tuning run (`nan`: never).
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="mixing.transplant_reverts",
     statement=(
@@ -499,5 +499,5 @@ report.number("gap_err_pct", 100 * gap_err)
 # ({numref}`fig-mixing-transplant`). The advantage lives in the mixing term of the labels,
 # not in computing more ReLUs than there are neurons.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

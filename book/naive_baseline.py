@@ -9,7 +9,7 @@
 # trains the simplified one-layer model on clean labels ($M = 0$). The claim: **without
 # mixing, training reaches the naive loss of 1/12 per feature, and does not beat it.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -29,7 +29,7 @@ mc_samples = None  # Monte Carlo samples for the naive baseline
 sigma_grid = None  # number of sigma values for the naive-with-mixing check, at least 2
 tolerance = None  # relative distance from the naive loss that still counts as a match
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -78,7 +78,7 @@ claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
 # We check the clean case by plain Monte Carlo: sample sparse inputs, run the hand-coded
 # naive model, average its squared error.
 
-# %%
+# %% tags=["hide-input"]
 naive_exact = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 clean_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, 1, p=cfg.p))
 naive_model = baselines.naive_mlp(cfg.n_features, cfg.n_neurons)
@@ -88,7 +88,7 @@ naive_mc_all = evaluation.monte_carlo_loss_per_feature(
 naive_mc = naive_mc_all[0]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="naive.clean",
     statement=(
@@ -143,7 +143,7 @@ closed = np.array(
 )
 z_scores = (simulated.mean.numpy() - closed) / simulated.stderr.numpy().clip(1e-12)
 
-# %%
+# %% tags=["hide-input"]
 at = int(np.argmin(abs(sigma_grid - cfg.sigma)))
 claims.record(
     id="naive.with_mixing",
@@ -160,7 +160,7 @@ mixing_excess = cfg.n_features * sigma_grid[at] ** 2 / 3
 report.number("sigma_value", sigma_grid[at])
 report.number("naive_sigma_pct", 100 * mixing_excess / naive_exact)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure()
 plotting.errorbars(
     ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)"
@@ -203,7 +203,7 @@ naive_here = [
     baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons)) for m in mixings
 ]
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure()
 plotting.loss_curves(
     ax,
@@ -232,7 +232,7 @@ report.figure("fig-naive-curves", fig)
 # The same inputs also run through the naive model, so the difference between the two is
 # measured with a much smaller error than either loss.
 
-# %%
+# %% tags=["hide-input"]
 trained = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples)
 naive_ref = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=cfg.seeds)
 gap = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples, baseline=naive_ref)
@@ -253,7 +253,7 @@ print(
 # {ref}`mixing`), and large next to our measurement error.
 # The mean over seeds carries the seed spread and the evaluation error.
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 mean_gap, seed_err = map(float, analysis.seed_mean(relative, relative_err))
 claims.record(
     id="naive.trained_matches",
@@ -267,7 +267,7 @@ claims.record(
     holds=abs(mean_gap) <= cfg.tolerance,
 )
 
-# %%
+# %% tags=["hide-input"]
 best = int(np.argmin(relative))
 claims.record(
     id="naive.trained_not_better",
@@ -289,7 +289,7 @@ report.number("seed_err_pct", 100 * seed_err)
 # chapter's $p$ on a grid of evaluation probabilities. The naive line is flat by
 # {eq}`eq-naive-loss`.
 
-# %%
+# %% tags=["hide-input"]
 p_grid = np.logspace(-3, 0, 25)
 curve = evaluation.loss_per_feature(models, task, p_grid, max(2, cfg.eval_samples // 4))
 fig, ax = plotting.figure()
@@ -327,5 +327,5 @@ report.figure("fig-naive-vs-p", fig)
 # advantage of the compressed-computation model must come from somewhere else. The next
 # chapters show where.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

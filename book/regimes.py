@@ -10,7 +10,7 @@
 # solution types each win in their own regime, the exactly-one-active model behaves like
 # the sparse one, and a hand-coded naive + offset model explains the dense solution.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # the sparse training p of figures 8 and 9 (compared with the one-active model)
 n_features = None  # number of input features n
@@ -37,7 +37,7 @@ strength = None  # total positive weight a feature needs to count as represented
 tolerance = None  # relative difference that still counts as a match
 z = None  # standard errors by which a margin must clear its threshold
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import torch
 
@@ -123,7 +123,7 @@ err_curves = regimes.by_setting(curves.stderr, cfg.seeds)
 own, own_err = regimes.at_own_p(strata, [i.p for i in sweep.instances])
 report.number("p_points", cfg.p_points)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.5, height=4.6)
 own_mean = regimes.by_setting(own, cfg.seeds)[: len(ps)].mean(1)
 plotting.regime_curves(ax, p_grid, mean_curves[: len(ps)].mean(1), ps, own_mean)
@@ -154,7 +154,7 @@ report.figure("fig-regimes-sweep", fig)
 # model beats it at $p = 1$ (each by `tolerance` plus `z` standard errors, relative to
 # $1/12$), and every seed has a crossover.
 
-# %%
+# %% tags=["hide-input"]
 sparse = ps.index(cfg.p)
 dense = ps.index(cfg.dense_p)
 cross = regimes.seed_crossovers(p_grid, mean_curves[sparse], mean_curves[dense])
@@ -165,7 +165,7 @@ print("crossover p per seed:", cross.round(4))
 print("margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(*sparse_margin))
 print("margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(*dense_margin))
 
-# %%
+# %% tags=["hide-input"]
 beats = [m - cfg.z * e > cfg.tolerance for m, e in (sparse_margin, dense_margin)]
 log_cross = analysis.seed_mean(np.log10(cross))
 claims.record(
@@ -198,7 +198,7 @@ report.number("dense_margin_pct", 100 * dense_margin[0])
 # $L_\text{one}/L_{p} - 1$ at $p_\text{eval} = 10^{-3}$; the claim holds when it is within
 # `tolerance` ({glue:text}`tolerance_pct:.0f`%).
 
-# %%
+# %% tags=["hide-input"]
 one_vs_sparse = mean_curves[-1][:, 0] / mean_curves[sparse][:, 0] - 1
 one_err = np.hypot(err_curves[-1][:, 0], err_curves[sparse][:, 0]) / mean_curves[sparse][:, 0]
 rel, rel_err = analysis.seed_mean(one_vs_sparse, one_err)
@@ -231,7 +231,7 @@ strong = (response[:, -1] > 0.5).sum(dim=1)
 report.number("strong_sparse", strong[0])
 report.number("strong_dense", strong[1])
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=8.4, height=3.6)
 plotting.one_hot_lines(axes[0], values, response[0], ideal[0].mean(dim=1))
 plotting.one_hot_lines(axes[1], values, response[1], ideal[1].mean(dim=1))
@@ -271,7 +271,7 @@ regimes.print_table(labels, median_largest_share=shares.mean(1), features_alone=
 report.number("share_pct", 100 * cfg.share)
 report.number("strength_value", cfg.strength)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.8)
 one = [contrib[k] for k in pick]
 plotting.stacked_contributions(axes[0], one[0], regimes.stacked_order(one[0]))
@@ -291,7 +291,7 @@ report.figure("fig-regimes-weights", fig)
 # part of the features with one neuron each, of weight near $1$, and the rest weakly.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 dense_alone = analysis.seed_mean(alone[dense].astype(float))
 claims.record(
     id="regimes.dense_half_features",
@@ -330,7 +330,7 @@ report.number("sparse_share_pct", 100 * sparse_share[0])
 # feature's terms over all neurons, and we record it separately (median over features, mean
 # over seeds).
 
-# %%
+# %% tags=["hide-input"]
 totals = regimes.by_setting(contrib.sum(dim=-1).median(dim=1).values, cfg.seeds)
 sparse_total = analysis.seed_mean(totals[sparse])
 claims.record(
@@ -374,7 +374,7 @@ report.number("sparse_total_pct", 100 * sparse_total[0])
 # a Monte Carlo estimate of $c^\ast$ as the least-squares coefficient of
 # $\mathrm{ReLU}(x_i)$ on $S$ ({glue:text}`offset_samples:.0f` samples).
 
-# %%
+# %% tags=["hide-input"]
 offsets = np.geomspace(0.002, 0.05, cfg.offset_points)
 clean_p = regimes.clean_ps(cfg)
 hand = regimes.offset_mlp(cfg.n_features, cfg.n_neurons, offsets)
@@ -386,7 +386,7 @@ closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_p)[Non
 z_offset = (hand_loss.mean.numpy() - closed) / hand_loss.stderr.numpy()
 print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
 
-# %%
+# %% tags=["hide-input"]
 grid_best = regimes.grid_optima(offsets, hand_loss.mean.numpy())
 n, d = cfg.n_features, cfg.n_neurons
 simulated = regimes.simulated_offsets(clean_p, n, d, cfg.offset_samples)  # (P, 2)
@@ -397,7 +397,7 @@ print("least squares c*:", simulated[:, 0].round(5), "±", simulated[:, 1].round
 report.number("offset_points", cfg.offset_points)
 report.number("offset_samples", cfg.offset_samples)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="regimes.offset_closed_form",
     statement=(
@@ -443,7 +443,7 @@ report.number("clean_seeds", cfg.seeds)
 # every training $p$, shows where the dense solution takes over, with the chapter's $M$ and
 # with clean labels.
 
-# %%
+# %% tags=["hide-input"]
 clean_contrib = regimes.contributions(clean_models)
 clean_alone = regimes.dominant_features(clean_contrib, cfg.share, cfg.strength)
 clean_alone = regimes.by_setting(clean_alone, cfg.seeds)  # (p, seed)
@@ -479,7 +479,7 @@ report.number("mix_var", float(mixings.square().sum(dim=2).mean()) / 3)
 # and with mixing it is approached only in the middle of the dense range (whether longer
 # training closes the gap we have not checked).
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.5, height=3.9)
 p_line = np.geomspace(1e-3, 1, 200)
 axes[0].plot(p_line, regimes.optimal_offset(p_line, cfg.n_neurons), label="closed form $c^*$")
@@ -517,7 +517,7 @@ report.figure("fig-regimes-offset", fig)
 # (`cclib.compressed.regimes.effective_offset`). The claim holds when the hand-coded model is at
 # most `tolerance` worse than the trained one (the paper: it matches or beats it).
 
-# %%
+# %% tags=["hide-input"]
 dense_j = clean_p.index(1.0)
 trained_dense = clean_strata.loss_per_feature(1.0)
 trained_at_1 = regimes.by_setting(trained_dense.mean, cfg.seeds)[dense_j]
@@ -529,7 +529,7 @@ own_offset = regimes.by_setting(offsets_trained, cfg.seeds)  # (p, seed)
 print(f"hand-coded minus trained at p = 1: {gap[0]:+.5f} ± {gap[1]:.5f}")
 regimes.print_table(clean_p, trained_offset=own_offset.mean(1), optimal_offset=exact)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="regimes.offset_matches_trained",
     statement=(
@@ -583,5 +583,5 @@ report.number("trained_offset", trained_offset[0])
 # which the paper's remark that noise does not change the dense behaviour does not lead one to
 # expect.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

@@ -10,7 +10,7 @@
 # **the semi-NMF model beats the naive loss for a range of $\sigma$, does not reach the
 # trained model's loss, and its weights are less sparse than the trained weights.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability of training and of the evaluation off the sparse limit, in (0, 1]
 n_features = None  # number of input features n
@@ -36,7 +36,7 @@ long_steps = None  # steps (batches of 2048) of longer-trained copies of the mod
 eval_samples = None  # evaluation samples per number of active features
 z = None  # standard errors by which a difference must clear zero
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -131,7 +131,7 @@ KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 # `cclib.compressed.evaluation`, and Bernoulli inputs at $p =$ {glue:text}`p_eval:.3g`, where
 # several features are often active at once.
 
-# %%
+# %% tags=["hide-input"]
 mixing_sigma = specs.profile_value("mixing", "sigma", cfg.profile)  # mixing chapter's sigma
 fixed, fixed_rows, fixed_source = snmf.fixed_sigma_sweep(cfg, mixing_sigma)
 fixed_result = experiments.run_mlp_sweep(fixed, Cache(), description="semi_nmf: fixed sigma")
@@ -141,7 +141,7 @@ m_fixed = snmf.effective_mixing(task)  # (S, n, n)
 variants = snmf.study_variants(task, cfg.n_neurons, cfg.snmf_iterations, cfg.p, cfg.eval_samples)
 print(snmf.variants_table(variants))
 
-# %%
+# %% tags=["hide-input"]
 labels = [f"{v.init}\n{v.method[:4]}" for v in variants]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.6)
 plotting.grouped_bars(
@@ -179,7 +179,7 @@ report.number("p_eval", cfg.p)
 # wrong ones as soon as two features are active.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 chosen = [v for v in variants if (v.method, v.init) == (cfg.snmf_method, cfg.snmf_init)][0]
 worst = max(variants, key=lambda v: float(v.at_p.mean.mean()))
 start_gap, start_gap_err = analysis.seed_mean(
@@ -232,7 +232,7 @@ report.number("random_at_p", random_start.at_p.mean.mean())
 # $(I + M)^\top$ answers with row $j$. We build both and compare their responses and their
 # sparse-limit losses, and check the Monte Carlo evaluation against the exact sparse limit.
 
-# %%
+# %% tags=["hide-input"]
 hand, factors = snmf.fit_mlp(
     m_fixed, cfg.n_neurons, cfg.snmf_method, cfg.snmf_init, cfg.snmf_iterations
 )
@@ -252,7 +252,7 @@ print(f"relative one-hot error: right {response_right.numpy().round(4)}")
 print(f"                        transposed {response_wrong.numpy().round(4)}")
 print(f"sparse limit, exact {exact_right.round(4)}, Monte Carlo {mc_right.mean.numpy().round(4)}")
 
-# %%
+# %% tags=["hide-input"]
 cost_mean, cost_err = analysis.seed_mean(cost.mean.numpy(), cost.stderr.numpy())
 mc_z = (mc_right.mean.numpy() - exact_right) / mc_right.stderr.numpy()
 claims.record(
@@ -328,7 +328,7 @@ curves = {
     for where, e in (("sparse limit", sparse), (f"p = {cfg.p:g}", at_p))
 }
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, nrows=2, width=9.5, height=7.0)
 plotting.seed_band_grid(
     axes,
@@ -369,7 +369,7 @@ report.number("sigma_seeds", cfg.sigma_seeds)
 # $\sigma$ grid when $\sigma_\text{max}/(\texttt{sigma\_points} - 1)$ divides $\sigma$,
 # otherwise from its conditions sweep, which trains exactly these models).
 
-# %%
+# %% tags=["hide-input"]
 kind_curves = {w: c for (k, w), c in curves.items() if k == cfg.mixing}
 cross = {w: snmf.crossings(sigmas, c["semi-NMF"], NAIVE) for w, c in kind_curves.items()}
 cross = {w: np.nan_to_num(c, nan=0.0) for w, c in cross.items()}
@@ -380,7 +380,7 @@ report.number("train_steps", fixed.horizons()[0])
 report.number("train_batch", cfg.batch_size)
 report.text("fixed_source", fixed_source)
 
-# %%
+# %% tags=["hide-input"]
 where = f"p = {cfg.p:g}"
 claims.record(
     id="snmf.beats_naive",
@@ -407,7 +407,7 @@ report.number("beats_naive_sparse", beats["sparse limit"][0])
 # At the paper's $\sigma$ we compare the two models on the same matrices and the same
 # inputs; the difference is paired, so its error is far smaller than that of either loss.
 
-# %%
+# %% tags=["hide-input"]
 snmf_sparse = analysis.seed_mean(mc_right.mean.numpy(), mc_right.stderr.numpy())
 snmf_at_p_est = evaluation.loss_per_feature(hand, task, cfg.p, cfg.eval_samples)
 snmf_at_p = analysis.seed_mean(snmf_at_p_est.mean.numpy(), snmf_at_p_est.stderr.numpy())
@@ -420,7 +420,7 @@ print(f"          p = {cfg.p}: {snmf_at_p[0]:.4f} ± {snmf_at_p[1]:.4f}")
 print(f"trained - semi-NMF: p = {cfg.p}: {gap[0]:+.4f} ± {gap[1]:.4f}")
 print(f"                    sparse limit: {gap_sparse[0]:+.4f} ± {gap_sparse[1]:.4f}")
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="snmf.loss_sigma_0_02",
     statement=f"Sparse-limit loss per feature of the semi-NMF model at σ = {cfg.sigma} "
@@ -465,7 +465,7 @@ report.text("gap_verdict", "does not reach" if gap[0] + cfg.z * gap[1] < 0 else 
 # chapter {ref}`mechanism` summarises both matrices of a model by the sparsity of the
 # less sparse one; we do the same.
 
-# %%
+# %% tags=["hide-input"]
 order_t, order_h = snmf.neuron_order(trained.w_in[0]), snmf.neuron_order(hand.w_in[0])
 fig, axes = plotting.figure(ncols=2, nrows=2, width=9.5, height=6.0)
 plotting.weight_maps(
@@ -481,7 +481,7 @@ plotting.weight_maps(
 )
 report.figure("fig-snmf-weights", fig)
 
-# %%
+# %% tags=["hide-input"]
 sparsity = {
     name: {
         "W_in": mech.weight_sparsity(model.w_in.detach()).numpy(),
@@ -508,7 +508,7 @@ denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"
 # haze of small weights; the trained neurons read a few features with strong weights each.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="snmf.denser_than_trained",
     statement="Hoyer sparsity of the trained weights minus that of the semi-NMF weights "
@@ -557,7 +557,7 @@ report.number("nonneg_trained", sparsity["trained"]["non-negative mass of W_in"]
 # `paper` it is 0 and the chapter's own models, already trained as the paper trains them,
 # are measured again) and repeat the comparison.
 
-# %%
+# %% tags=["hide-input"]
 longer = snmf.longer_training(
     cfg, trained, hand, task, cfg.eval_samples, Cache(), fixed.horizons()[0], cfg.batch_size
 )
@@ -570,7 +570,7 @@ print(f"Hoyer W_in {longer.sparsity_in.round(3)}, W_out {longer.sparsity_out.rou
 print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}")
 print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="snmf.denser_than_trained_long",
     statement=f"As snmf.denser_than_trained, against models trained {longer.steps} steps of "
@@ -636,5 +636,5 @@ report.number("long_gap_sparse", long_gap_sparse[0])
 # how it started its factorisation, nor give the numbers behind its figure 6, so we can
 # compare only its qualitative statements, which the claims table below checks one by one.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

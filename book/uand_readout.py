@@ -11,7 +11,7 @@
 # combination the truth tables predict, with the predicted signs; other gates are read from
 # the same layer; binary weights beat random ones only by a modest factor.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (uand_training's value: its models are reused)
 seeds = None  # training seeds per s
@@ -33,7 +33,7 @@ bias_rule = None  # free readout bias of the prediction: learned | min_norm
 tables = None  # class truth tables of the prediction: sampled | ideal
 frozen_share = None  # share of u weights in the random binary layer: trained | half
 
-# %%
+# %% tags=["hide-input"]
 import torch
 
 import cclib
@@ -102,7 +102,7 @@ report.number("ro_b", typical[2].mean())
 # $w \le -0.15$ every entry with a $w$ is zero and {eq}`eq-ro-table` is the paper's Table 1,
 # computed here by `readout.ideal_truth_tables` (a test checks it entry by entry):
 
-# %%
+# %% tags=["hide-input"]
 example = readout.ideal_truth_tables(torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05))
 states = ["00", "01", "10", "11"]
 print(study.table(states, readout.CLASSES, example))
@@ -128,7 +128,7 @@ print(study.table(states, readout.CLASSES, example))
 # e_X^2/N_X$ with $a = T^{-1}t$ and $e = T^{-1}\mathbf 1$ (the bias carries no weight decay
 # in this rule; a test checks that no other $c$ gives a smaller readout).
 
-# %%
+# %% tags=["hide-input"]
 example_gates = study.gate_combinations(example)
 report.means("ro_ex", example_gates["and"])
 report.means("ro_ex_xor", example_gates["xor"])
@@ -159,7 +159,7 @@ state_means = gates.fit.state_means
 compare = study.compare_classes(low, fit_low, pair_set, state_means, cfg.tables, cfg.bias_rule)
 report.number("ro_pairs", len(pair_set))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=5.6, height=4.2)
 plotting.class_prediction_scatter(ax, compare.predicted, compare.learned)
 report.figure("fig-ro-prediction", fig)
@@ -177,7 +177,7 @@ report.figure("fig-ro-prediction", fig)
 # %%
 correlation = study.seed_mean(compare.correlation)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="circuit.and_readout_correlation",
     statement=(
@@ -191,7 +191,7 @@ claims.record(
 )
 signs = study.seed_mean(compare.signs_match)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="circuit.and_readout_signs",
     statement=(
@@ -223,7 +223,7 @@ print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 # bias rule barely matters for the pattern; the table lists the correlation (mean over seeds)
 # under each:
 
-# %%
+# %% tags=["hide-input"]
 rules = study.rule_correlations(low, fit_low, pair_set, state_means)
 print(study.rules_table(rules))
 report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
@@ -232,7 +232,7 @@ report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 # The smallest of the four is {glue:text}`ro_rule_min:.3f`. The measured tables show why the
 # interference matters: averaged over pairs (first seed), the classes' mean activations are
 
-# %%
+# %% tags=["hide-input"]
 mean_tables = compare.tables[0].nanmean(0)  # (states, classes)
 print(study.table(states, readout.CLASSES, mean_tables))
 report.number("ro_t00_A", mean_tables[0, 0])
@@ -263,7 +263,7 @@ share_low, share_low_class = study.sign_share(low, fit_low, pair_set)
 share_high, share_high_class = study.sign_share(high, fit_high, pair_set)
 titles = [f"s = {cfg.s_low}", f"s = {cfg.s_high}"]
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.6, height=4.0)
 plotting.readout_charts(axes, charts, titles)
 report.figure("fig-ro-charts", fig)
@@ -283,7 +283,7 @@ report.text("ro_chart_pair", f"({first_pair[0]}, {first_pair[1]})")
 # %%
 classes_share = study.seed_mean(share_low)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="circuit.readout_chart_classes",
     statement=(
@@ -332,7 +332,7 @@ print(study.table(titles, readout.CLASSES, shares))
 # mean activation power), and every readout is evaluated on
 # {glue:text}`ro_eval_samples:.0f` fresh inputs per state.
 
-# %%
+# %% tags=["hide-input"]
 own = study.own_readout_errors(low, pair_set, cfg.s_low, cfg.eval_samples)
 own_loss = own.loss.mean(1)[:, 0]
 closed_and = gates.loss[:, gates.column("and")]
@@ -346,7 +346,7 @@ report.number("ro_min_accuracy_pct", 100 * gate_errors[:, 1].min())
 report.number("ro_xor_over_and", gate_errors[gates.column("xor"), 0] / closed_and.mean())
 report.number("ro_and3_over_and", gate_errors[gates.column("and3"), 0] / closed_and.mean())
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.4, height=3.4)
 loss_mean, loss_err = gates.loss.mean(0), gates.loss.std(0)
 plotting.grouped_bars(ax, list(gates.gates), {"closed-form readout": (loss_mean, loss_err)}, "loss")
@@ -387,7 +387,7 @@ xor_l1 = study.seed_mean(gates.norm_ratio("xor", "first", order=1))
 
 # %%
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="circuit.xor_weight_norm",
     statement=(
@@ -399,7 +399,7 @@ claims.record(
     holds=bool(xor_l2[0] - 2 * xor_l2[1] > 1),
 )
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="circuit.xor_weight_norm_l1",
     statement="The same ratio with L1 norms. Holds above 1.",
@@ -428,7 +428,7 @@ report.means("ro_xor", {"l2": xor_l2, "l1": xor_l1})
 # even split the paper describes), and also $f = 1/2$ (the `_half` rows); the parameter
 # `frozen_share` picks the one the claims use (here: {glue:text}`ro_frozen_share`).
 
-# %%
+# %% tags=["hide-input"]
 frozen_result = study.frozen_study(
     low, fit_low, run.seeds, pair_set, cfg.s_low, *samples, cfg.ridge
 )
@@ -438,7 +438,7 @@ report.text("ro_frozen_share", cfg.frozen_share)
 names = list(frozen)
 print(study.table(names, ["loss"], [[v.mean()] for v in frozen.values()], digits=4))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=8.0, height=3.4)
 series = {"AND loss": ([v.mean() for v in frozen.values()], [v.std() for v in frozen.values()])}
 plotting.grouped_bars(ax, names, series, "case-weighted loss")
@@ -461,7 +461,7 @@ binary_factor = study.seed_mean(frozen["gaussian" + suffix] / frozen["binary" + 
 half_factor = study.seed_mean(frozen["gaussian_half"] / frozen["binary_half"])
 share_factor = study.seed_mean(frozen["gaussian"] / frozen["binary"])
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="circuit.frozen_random",
     statement=(
@@ -474,7 +474,7 @@ claims.record(
     holds=bool(random_ratio[0] > 1),
 )
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="circuit.binary_vs_random",
     statement=(
@@ -498,7 +498,7 @@ report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
 # {glue:text}`ro_gauss_share_pct:.1f`% of the readout mass has its class's expected sign,
 # against {glue:text}`ro_share_low_pct:.1f`% in the trained model.
 
-# %%
+# %% tags=["hide-input"]
 gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
 gauss_share = study.seed_mean(frozen_result.sign_share("gaussian", pair_set))
 report.number("ro_gauss_share_pct", 100 * gauss_share[0])
@@ -549,5 +549,5 @@ report.figure("fig-ro-frozen-chart", fig)
 # comparison of binary with Gaussian layers does depend on that share. The readouts are
 # least-squares optima on sampled inputs rather than SGD runs.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

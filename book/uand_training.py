@@ -10,7 +10,7 @@
 # sparsities $s$, and tests each part of that description, including where it stops: at
 # high $s$ the circuit gives way to other solutions.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (outputs: m(m-1)/2 pairs)
 d_values = None  # neurons d of the sweep, comma-separated and increasing, e.g. "10,30,100"
@@ -29,7 +29,7 @@ alt_weight_decay = None  # weight decay of the robustness run (s_low, middle d o
 check_m = None  # inputs m of the check at another m (at s_low and check_d neurons)
 check_d = None  # neurons d of the check at another m
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -193,7 +193,7 @@ report.text("uand_d_grid", cfg.d_values.replace(",", ", "))
 report.text("uand_s_grid", cfg.s_values.replace(",", ", "))
 report.number("uand_seeds", cfg.seeds)
 
-# %%
+# %% tags=["hide-input"]
 late = sweep.late_change(histories)
 fig, axes = plotting.figure(ncols=len(runs), width=3.4 * len(runs), height=3.2)
 plotting.uand_loss_panels(axes, histories, summary.d_values, s_grid, additive.loss)
@@ -227,7 +227,7 @@ case_mean, case_err = sweep.seed_mean(np.moveaxis(summary.case_error, 3, 0))  # 
 acc_mean, acc_err = sweep.seed_mean(summary.accuracy)
 report.number("uand_eval_samples", cfg.eval_samples)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=4, width=14.0, height=3.4)
 plotting.against_d(axes[0], d_grid, loss_mean, loss_err, s_grid, "loss $L$", log_y=True)
 plotting.reference_line(axes[0], additive.loss, "additive 1/18", color=plotting.ADDITIVE_COLOR)
@@ -247,7 +247,7 @@ report.figure("fig-uand-errors", fig)
 # additive readout's $1/18$ (dashed).
 # ```
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=5.6, height=3.6)
 plotting.against_d(ax, d_grid, acc_mean, acc_err, s_grid, "case-balanced accuracy at 0.5")
 ax.legend(fontsize=7)
@@ -268,7 +268,7 @@ low = summary.s_index(cfg.s_low)
 high = summary.s_index(cfg.s_high)
 solves = sweep.seed_mean(summary.accuracy[0, low])
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.solves_low_s",
     statement=(
@@ -316,7 +316,7 @@ report.number("uand_d_min", d_grid[0])
 # and the untrained layers of this sweep score {glue:text}`uand_init_similarity:.3f` on
 # average.
 
-# %%
+# %% tags=["hide-input"]
 fit_neurons = sweep.circuit_neurons(summary, cfg.s_low, seed_index=0)
 fig, ax = plotting.figure(width=7.0, height=4.0)
 plotting.binary_values(ax, d_grid, fit_neurons)
@@ -335,7 +335,7 @@ report.number("uand_init_similarity", summary.init_similarity.mean())
 # above zero, at every $d$ of the grid (which ends at $d =$ {glue:text}`uand_d_max:.0f`).
 # ```
 
-# %%
+# %% tags=["hide-input"]
 weights = sweep.weights_at(results, d_grid[-1], (cfg.s_low, cfg.s_high))
 fig, ax = plotting.figure(width=5.6, height=3.6)
 plotting.weight_histogram(ax, weights)
@@ -353,7 +353,7 @@ report.number("uand_d_max", d_grid[-1])
 # high $s$ a broad, continuous distribution.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 sim_mean, sim_err = sweep.seed_mean(summary.similarity)
 fig, ax = plotting.figure(width=5.0, height=3.6)
 image = plotting.similarity_map(ax, sim_mean, d_grid, s_grid)
@@ -375,7 +375,7 @@ report.number("uand_s_high", cfg.s_high)
 # standard error over seeds). The thresholds are ours, since the paper states these as
 # qualitative observations.
 
-# %%
+# %% tags=["hide-input"]
 binary_low = sweep.pooled(summary.similarity[:, low])
 claims.record(
     id="uand.binary_similarity_low_s",
@@ -390,7 +390,7 @@ claims.record(
 )
 report.number("uand_binary_low", binary_low[0])
 
-# %%
+# %% tags=["hide-input"]
 u_positive = sweep.pooled(summary.u_positive[:, low])
 claims.record(
     id="uand.u_positive",
@@ -402,7 +402,7 @@ claims.record(
 )
 report.number("uand_sign_u_positive", u_positive[0])
 
-# %%
+# %% tags=["hide-input"]
 w_negative = sweep.pooled(summary.w_negative[:, low])
 claims.record(
     id="uand.w_negative",
@@ -414,7 +414,7 @@ claims.record(
 )
 report.number("uand_sign_w_negative", w_negative[0])
 
-# %%
+# %% tags=["hide-input"]
 b_positive = sweep.pooled(summary.b_positive[:, low])
 claims.record(
     id="uand.b_positive",
@@ -429,7 +429,7 @@ report.number("uand_sign_b_positive", b_positive[0])
 # %%
 ratio = sweep.pooled(summary.ratio[:, low])
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.ratio_u_w",
     statement=(
@@ -443,7 +443,7 @@ claims.record(
 )
 split = sweep.pooled(summary.u_fraction[:, low])
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.even_split",
     statement=(
@@ -463,7 +463,7 @@ report.text("uand_split_verdict", "is even" if abs(split[0] - 0.5) <= 0.1 else "
 # %%
 stable = sweep.relative_spread(summary.u[:, low])
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.values_stable_in_d",
     statement=(
@@ -506,14 +506,14 @@ report.number("uand_u_high", summary.u[:, low].mean(axis=1).max())
 # $\lVert W - W_0\rVert / \lVert W_0\rVert$, and compare its loss with the additive
 # readout's $1/18$ {eq}`eq-uand-additive`.
 
-# %%
+# %% tags=["hide-input"]
 phrases = sweep.describe_solution(summary, cfg.s_high, cfg.m, additive.loss)
 degenerate = sweep.pooled(summary.similarity[:, high])
 print(f"s = {cfg.s_high}:", "; ".join(phrases))
 report.text("uand_high_phrases", "; ".join(phrases))
 report.number("uand_binary_high", degenerate[0])
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.degenerate_high_s",
     statement=(
@@ -545,7 +545,7 @@ report.number("uand_binary_drop", binary_low[0] - degenerate[0])
 # and the middle $d =$ {glue:text}`uand_d_mid:.0f` of the grid again with weight decay
 # {glue:text}`uand_alt_wd:.3g` instead of {glue:text}`uand_wd:.3g`, all else equal.
 
-# %%
+# %% tags=["hide-input"]
 middle = len(runs) // 2
 variant = experiments.decay_variant(runs[middle], cfg.s_low, cfg.alt_weight_decay)
 variant_summary = sweep.summarise([experiments.train_run(variant, Cache())], cfg.eval_samples)
@@ -558,7 +558,7 @@ report.number("uand_alt_wd", cfg.alt_weight_decay)
 robust = sweep.pooled(variant_summary.similarity[:, 0])
 robust_holds = robust[0] >= 0.9 and sweep.signs_hold(variant_summary, 0.9)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.binary_robust_decay",
     statement=(
@@ -596,7 +596,7 @@ size_holds = size_score[0] >= 0.9 and sweep.signs_hold(size_summary, 0.9)
 report.number("uand_check_m", cfg.check_m)
 report.number("uand_check_d", cfg.check_d)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="uand.binary_other_m",
     statement=(
@@ -657,5 +657,5 @@ report.text("uand_close_verdict", "separates" if close_gap > 0.1 else "does not 
 # is our definition (the cruder score above {glue:text}`uand_close_verdict` low from high
 # $s$ as well), and the thresholds of the claims are ours.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

@@ -13,7 +13,7 @@
 # dense circuit has the smaller variance below a crossover $s$ that scales like the paper's
 # $\sqrt d/\log(m)^2$; and a trained network is compared with both.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m_values = None  # inputs m of the simulation grid, e.g. "30,100"
 d_values = None  # neurons d of the simulation grid, e.g. "300,1000,3000"
@@ -35,7 +35,7 @@ eval_samples = None  # fresh samples for each trained model's case errors
 max_steps = None  # most training steps one instance may take (uand_training's models)
 max_memory_gb = None  # largest estimated memory of one run, in GB
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -87,7 +87,7 @@ DENSE = (cfg.dense_u, cfg.dense_w, cfg.dense_b)
 # the model's own forward pass and through the simulator used for the grid, which reads
 # the same outputs without building the $\binom m2 \times d$ readout matrix.
 
-# %%
+# %% tags=["hide-input"]
 check = vs.model_agreement(m=12, d=64, s=3, dense=DENSE, samples=256)
 print(f"largest |model output - simulator output|: {check:.2e}")
 report.number("model_agreement", check)
@@ -204,7 +204,7 @@ leading = va.cis_leading_order_grid(MS, DS, SS)
 report.number("shift_share_pct", 100 * va.shared_shift_share(grid.moments, simulated["cis"], "cis"))
 sparse = va.sparse_mask(MS, DS, SS)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.4, height=4.6)
 series = {
     "CiS, derived": (pred_var["cis"], sim_mean["cis"][0], sim_mean["cis"][1]),
@@ -243,7 +243,7 @@ report.number("leading_median_pct", 100 * np.median(leading_error))
 
 # %%
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="variance.cis_formula",
     statement=(
@@ -258,7 +258,7 @@ claims.record(
     holds=agree["cis"],
 )
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="variance.dense_formula",
     statement=(
@@ -291,7 +291,7 @@ report.number("dense_worst_pct", 100 * worst["dense"][0])
 # the argument above); for the CiS circuit the points with $p < 1$. The same fit applied to
 # the derived variance gives the exponent the formula predicts on the same points.
 
-# %%
+# %% tags=["hide-input"]
 dense_points = va.s_mask(MS, DS, SS, cfg.fit_s_min)
 dense_fit = [va.seed_mean(e) for e in va.exponents(sim_var["dense"], dense_points, MS, DS, SS)]
 cis_fit = [va.seed_mean(e) for e in va.exponents(sim_var["cis"], sparse, MS, DS, SS)]
@@ -305,7 +305,7 @@ print("fitted to the derived variance: dense", dense_pred, "CiS", cis_pred)
 # %%
 exponent_claims = va.exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred)
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="variance.dense_exponent_s",
     statement=(
@@ -318,7 +318,7 @@ claims.record(
     holds=bool(abs(dense_fit[0][0] - 2.0) <= cfg.exponent_tolerance),
 )
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="variance.dense_exponent_d",
     statement=(
@@ -331,7 +331,7 @@ claims.record(
     holds=bool(abs(dense_fit[1][0] + 1.0) <= cfg.exponent_tolerance),
 )
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="variance.cis_exponent_d",
     statement=(
@@ -348,7 +348,7 @@ report.means("fit", exponent_claims)
 report.number("p_low", va.p_range(MS, DS)[0])
 report.number("p_high", va.p_range(MS, DS)[1])
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=10.0, height=4.0)
 by_d = va.scaling_series(grid, sim_var, pred_var, MS.index(cfg.crossover_m), s=SS[-1])
 by_s = va.scaling_series(grid, sim_var, pred_var, MS.index(cfg.crossover_m), d=DS[-1])
@@ -390,7 +390,7 @@ report.figure("fig-var-scaling", fig)
 # has not yet set in; beyond it the bias would have to follow $s$, and the trained models
 # of {ref}`uand_training` turn to other solutions there.
 
-# %%
+# %% tags=["hide-input"]
 report.number("local_chapter", va.local_exponent_s(DENSE, max(DS), 32, 64))
 report.number("local_symmetric", va.local_exponent_s((1.0, -1.0, 0.5), max(DS), 32, 64))
 
@@ -404,7 +404,7 @@ report.number("local_symmetric", va.local_exponent_s((1.0, -1.0, 0.5), max(DS), 
 # measured one is found per network seed from the simulated grid (paired: both circuits see
 # the same inputs).
 
-# %%
+# %% tags=["hide-input"]
 row = (MS.index(cfg.crossover_m), DS.index(cfg.crossover_d))
 measured = va.seed_crossovers(SS, sim_var["dense"][row], sim_var["cis"][row])
 cross = va.seed_mean(measured)
@@ -415,7 +415,7 @@ print("measured crossover per seed:", measured.round(2), "derived:", round(cross
 
 # %%
 
-# %%
+# %% tags=["hide-input", "remove-output"]
 claims.record(
     id="variance.crossover_predicted",
     statement=(
@@ -429,7 +429,7 @@ claims.record(
     holds=bool(np.isfinite(cross_pred) and 0.5 <= cross_pred / paper_scale <= 2.0),
 )
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="variance.crossover_measured",
     statement=(
@@ -456,7 +456,7 @@ log_ratio = va.win_map(cfg.crossover_m, d_fine, s_fine, DENSE)
 lines = {"paper: $\\sqrt{d}/\\log(m)^2$": np.sqrt(d_fine) / np.log(cfg.crossover_m) ** 2}
 points = va.win_points(grid, sim_var, MS.index(cfg.crossover_m))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.8, height=4.6)
 plotting.win_region(ax, d_fine, s_fine, log_ratio, lines, points)
 ax.set_title(f"m = {cfg.crossover_m}", fontsize=9)
@@ -480,7 +480,7 @@ report.figure("fig-var-win", fig)
 # below 1 that depends on the dense circuit's $(u, w, b)$. Our values are a choice; the
 # derived crossover at the same $(m, d)$ for other choices:
 
-# %%
+# %% tags=["hide-input"]
 variants = {"chapter": DENSE, "w=-u, b=u/2": (1.0, -1.0, 0.5), "w=-3u, b=2u": (1.0, -3.0, 2.0)}
 sensitivity = va.crossover_sensitivity(cfg.crossover_m, cfg.crossover_d, s_top, variants)
 print({label: round(value, 2) for label, value in sensitivity.items()})
@@ -502,7 +502,7 @@ report.number("sens_high", max(sensitivity.values()))
 # $c$ or rescaling can remove it, since the sub-cases $00$ and $01$ have different means
 # and the same target.
 
-# %%
+# %% tags=["hide-input"]
 errors = {name: va.seed_mean(va.simulated_error(grid.moments, name))[0] for name in simulated}
 full_win = va.share_where(errors["dense"] < errors["cis"], sparse)
 claims.record(
@@ -538,7 +538,7 @@ seeds = range(cfg.seeds)
 matched = vs.readout_grid((run.m,), (run.d,), S_T, seeds, cfg.pairs, cfg.samples, DENSE)
 built = {name: va.seed_mean(va.simulated_error(matched.moments, name)[0, 0]) for name in simulated}
 
-# %%
+# %% tags=["hide-input"]
 derived = va.predicted_errors(run.m, run.d, S_T, DENSE)
 fig, ax = plotting.figure(width=6.4, height=4.0)
 lines = {"CiS": derived["cis"], "dense": derived["dense"]}
@@ -564,7 +564,7 @@ report.figure("fig-var-trained", fig)
 # %%
 ratio = va.trained_ratio(trained_errors, run.s_values, cfg.trained_s, derived["dense"], S_T)
 
-# %%
+# %% tags=["hide-input"]
 claims.record(
     id="variance.trained_vs_dense",
     statement=(
@@ -611,5 +611,5 @@ report.number("eval_samples", cfg.eval_samples)
 # {glue:text}`trained_ratio:.2f` times the dense construction's error
 # ({numref}`fig-var-trained`).
 
-# %%
+# %% tags=["hide-input"]
 claims.table()
