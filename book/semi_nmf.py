@@ -40,7 +40,7 @@ z = None  # standard errors by which a difference must clear zero
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report, specs
+from cclib.book import plotting, report, specs, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments, snmf
 from cclib.compressed import mechanism as mech
 from cclib.engine.cache import Cache
@@ -374,7 +374,13 @@ kind_curves = {w: c for (k, w), c in curves.items() if k == cfg.mixing}
 cross = {w: snmf.crossings(sigmas, c["semi-NMF"], NAIVE) for w, c in kind_curves.items()}
 cross = {w: np.nan_to_num(c, nan=0.0) for w, c in cross.items()}
 beats = {w: analysis.seed_mean(c) for w, c in cross.items()}
-print({w: f"{m:.4f} ± {e:.4f} (per matrix {cross[w].round(4)})" for w, (m, e) in beats.items()})
+tables.Table(
+    ["evaluated at", "largest σ with semi-NMF below 1/12", "per matrix"],
+    [
+        [w, f"{m:.4f} ± {e:.4f}", ", ".join(f"{c:.4f}" for c in cross[w])]
+        for w, (m, e) in beats.items()
+    ],
+).show()
 report.number("n_fixed", len(fixed_rows))
 report.number("train_steps", fixed.horizons()[0])
 report.number("train_batch", cfg.batch_size)
@@ -490,9 +496,10 @@ sparsity = {
     }
     for name, model in {"trained": trained, "semi-NMF": hand}.items()
 }
-print(
-    {name: {k: round(float(v.mean()), 3) for k, v in vs.items()} for name, vs in sparsity.items()}
-)
+tables.Table(
+    ["model", *next(iter(sparsity.values()))],
+    [[name, *(f"{float(v.mean()):.3f}" for v in vs.values())] for name, vs in sparsity.items()],
+).show()
 both = {k: np.minimum(v["W_in"], v["W_out"]) for k, v in sparsity.items()}
 denser = analysis.seed_mean(both["trained"] - both["semi-NMF"])
 denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"]["W_in"])

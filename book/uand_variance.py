@@ -39,7 +39,7 @@ max_memory_gb = None  # largest estimated memory of one run, in GB
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.book.specs import get_spec
 from cclib.engine.cache import Cache
 from cclib.universal_and import constructions, experiments, variance
@@ -298,9 +298,13 @@ cis_fit = [va.seed_mean(e) for e in va.exponents(sim_var["cis"], sparse, MS, DS,
 dense_pred = va.power_law_fit(np.where(dense_points, pred_var["dense"], np.nan), MS, DS, SS)
 cis_pred = va.power_law_fit(np.where(sparse, pred_var["cis"], np.nan), MS, DS, SS)
 report.number("fit_s_min", cfg.fit_s_min)
-print("dense (alpha, delta), mean and error over seeds:", dense_fit)
-print("CiS (alpha, delta), mean and error over seeds:", cis_fit)
-print("fitted to the derived variance: dense", dense_pred, "CiS", cis_pred)
+tables.Table(
+    ["circuit", "α (seeds)", "δ (seeds)", "α derived", "δ derived"],
+    [
+        [name, *(f"{m:.2f} ± {e:.2f}" for m, e in fit), *(f"{v:.2f}" for v in pred)]
+        for name, fit, pred in (("dense", dense_fit, dense_pred), ("CiS", cis_fit, cis_pred))
+    ],
+)
 
 # %%
 exponent_claims = va.exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred)
@@ -483,7 +487,10 @@ report.figure("fig-var-win", fig)
 # %% tags=["hide-input"]
 variants = {"chapter": DENSE, "w=-u, b=u/2": (1.0, -1.0, 0.5), "w=-3u, b=2u": (1.0, -3.0, 2.0)}
 sensitivity = va.crossover_sensitivity(cfg.crossover_m, cfg.crossover_d, s_top, variants)
-print({label: round(value, 2) for label, value in sensitivity.items()})
+tables.Table(
+    ["dense circuit (u, w, b)", "derived crossover s"],
+    [[label, f"{value:.2f}"] for label, value in sensitivity.items()],
+)
 report.number("sens_low", min(sensitivity.values()))
 report.number("sens_high", max(sensitivity.values()))
 

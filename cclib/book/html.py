@@ -47,6 +47,8 @@ def drop_thebe(app, pagename: str, templatename: str, context: dict, doctree) ->
     if buttons is not None:
         buttons[:] = [b for b in buttons if b.get("label") != "launch-buttons"]
     context["use_thebe"] = False
+    # pydata-sphinx-theme logs an error on every page when the colour mode is empty.
+    context["default_mode"] = context.get("default_mode") or "auto"
 
 
 # --- the .py twins ------------------------------------------------------------------------

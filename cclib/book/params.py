@@ -448,7 +448,7 @@ def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
     check_cache_dir()
     check_executor()
     print(f"profile: {cfg.profile} (device: {device}, executor: {executor_label()})")
-    from .display import show_parameters
+    from .tables import show_parameters
 
     show_parameters(spec, cfg)
     return cfg

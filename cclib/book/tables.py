@@ -42,6 +42,18 @@ class Table:
             f"<tbody>{body}</tbody></table>"
         )
 
+    def show(self) -> None:
+        """Display the table now (in a notebook; printed elsewhere), mid-cell."""
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:
+            get_ipython = None
+        if get_ipython is not None and get_ipython() is not None:
+            display(self)
+        else:
+            print(repr(self))
+
     def __repr__(self) -> str:
         lines = [self.header, *self.rows]
         widths = [max(len(line[i]) for line in lines) for i in range(len(self.header))]
