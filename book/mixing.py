@@ -41,7 +41,7 @@ z = None  # standard errors by which a margin must clear the tolerance
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments
 from cclib.compressed.models import MLP
 from cclib.engine.cache import Cache
@@ -155,8 +155,10 @@ report.figure("fig-mixing-p-profile", fig)
 # Loss per feature against evaluation $p$ of models trained at $p =$ {glue:text}`p_train:.3g`
 # (vertical dotted line); lines are seed means, bands span the seeds. Dashed: the paper's
 # naive line $1/12$. Dotted, in each condition's colour: that condition's own naive loss
-# {eq}`eq-mixing-naive`. Every nonzero $M$ takes the loss well below $1/12$ at small $p$;
-# the clean model sits on it.
+# {eq}`eq-mixing-naive`. At the training $p$ the seed-mean margins below $1/12$ are
+# {glue:text}`margin_embedding_pct:.1f`% (embedding), {glue:text}`margin_asymmetric_pct:.1f`%
+# (asymmetric) and {glue:text}`margin_symmetric_pct:.1f`% (symmetric, both with $\sigma$
+# fixed); the clean model ends {glue:text}`clean_gap_pct:+.1f`% from $1/12$.
 # ```
 #
 # At the training probability the margins over the flat line, $1 - L/L_\text{naive}$ with
@@ -165,13 +167,20 @@ report.figure("fig-mixing-p-profile", fig)
 
 # %% tags=["hide-input"]
 report.number("p_train", cfg.p)
-for c, name in enumerate(conditions):
-    print(
-        f"{name:22s} L/p {loss_at_p[c].mean():.4f}",
-        f"  vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}",
-        f"  own naive {naive_own_grid[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}",
-        f"  final σ {np.round(scales[c], 4)}",
-    )
+tables.Table(
+    ["labels", "L/p", "margin over 1/12", "own naive", "margin over own", "final σ"],
+    [
+        [
+            name,
+            f"{loss_at_p[c].mean():.4f}",
+            f"{margin[c]:+.1%} ± {margin_err[c]:.1%}",
+            f"{naive_own_grid[c].mean():.4f}",
+            f"{own[c]:+.1%} ± {own_err[c]:.1%}",
+            ", ".join(f"{s:.4f}" for s in scales[c]),
+        ]
+        for c, name in enumerate(conditions)
+    ],
+)
 
 # %%
 sym_learned = list(conditions).index("symmetric, learned σ")
@@ -277,7 +286,7 @@ sweep_err = sweep_loss.stderr.numpy().reshape(sweep_shape).transpose(0, 2, 1)
 # (each resampled entry also jittered by its evaluation error), so they include the spread
 # over seeds and matrices (`cclib.compressed.analysis`). With few seeds this bootstrap is coarse.
 
-# %% tags=["hide-input"]
+# %%
 optima = {
     k: analysis.optimum(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
@@ -286,13 +295,21 @@ shapes = {
     k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
 }
-for k in kinds:
-    print(
-        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f},",
-        f"L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f},",
-        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f},",
-        f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
-    )
+
+# %% tags=["hide-input"]
+tables.Table(
+    ["kind", "σ*", "L*/p", "fall from σ = 0", "rise to σ_max"],
+    [
+        [
+            k,
+            f"{optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}",
+            f"{optima[k].loss:.4f} ± {optima[k].loss_err:.4f}",
+            f"{shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}",
+            f"{shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
+        ]
+        for k in kinds
+    ],
+)
 
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.0)
@@ -314,9 +331,10 @@ report.figure("fig-mixing-sigma", fig)
 #
 # Loss per feature at $p =$ {glue:text}`p_train:.3g` against the scale $\sigma$ of $M$
 # (lines: seed means; bands: span of the seeds). Stars mark the parabola-refined optimum,
-# with its bootstrap error in $\sigma$. Both kinds fall below the naive line as $\sigma$ grows
-# from zero, reach a minimum and rise again; here the symmetric matrix reaches a lower
-# minimum at a larger $\sigma$.
+# with its bootstrap error in $\sigma$: $\sigma^\ast =$ {glue:text}`sigma_opt_symmetric:.3f`
+# (symmetric, loss {glue:text}`loss_min_symmetric:.4f`) and
+# {glue:text}`sigma_opt_asymmetric:.3f` (asymmetric, loss
+# {glue:text}`loss_min_asymmetric:.4f`).
 # ```
 #
 # **Criteria.** An optimum claim holds when the optimum lies inside the grid by more than
@@ -403,12 +421,14 @@ tuned_models = experiments.load_mlp(tuned)
 tuned_task = experiments.trained_task(clean_sweep, tuned)
 report.text("transplant_name", cfg.transplant_mixing)
 report.number("finetune_steps", cfg.finetune_steps)
-# %% tags=["hide-input"]
+# %%
 # The mixing-trained models, before fine-tuning, evaluated on clean labels:
 before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
 gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
 jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
+
+# %% tags=["hide-input"]
 print(
     f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12;",
     f"after: {gap:+.2%} ± {gap_err:.2%}",
@@ -439,9 +459,9 @@ report.figure("fig-mixing-transplant", fig)
 #
 # Training loss per feature of the same models (moving average over 2% of the fine-tuning
 # run), one colour per seed: first on {glue:text}`transplant_name` labels (left of the dotted
-# line), then on clean labels (right of it). Once the mixing term is removed from the
-# labels, the loss jumps up and settles near the naive line $1/12$, where models trained on
-# clean labels from the start also end; it never returns to the low loss of the first phase.
+# line), then on clean labels (right of it). Just after the switch the models are
+# {glue:text}`jump_pct:+.1f`% from $1/12$ on clean labels; after fine-tuning,
+# {glue:text}`gap_pct:+.2f`% ± {glue:text}`gap_err_pct:.2f`%.
 # ```
 #
 # **Criterion.** The transplant claim holds when, after fine-tuning, the seed-mean relative
