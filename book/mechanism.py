@@ -35,7 +35,7 @@ z = None  # standard errors by which a measure must clear its threshold
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import experiments
 from cclib.compressed import mechanism as mech
 from cclib.compressed.models import MLP
@@ -218,7 +218,7 @@ report.figure("fig-mechanism-similarity", fig)
 # every other measure of this chapter, per condition:
 
 # %% tags=["hide-input"]
-print(mech.summary_table({c.label: c.measures for c in conditions.values()}))
+tables.Table(*mech.summary_rows({c.label: c.measures for c in conditions.values()}))
 
 # %% [markdown]
 # For the embedding $M$ the eigen-similarity drops at index
