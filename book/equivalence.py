@@ -73,7 +73,7 @@ claims = cclib.ClaimRecorder("equivalence", cfg.profile)
 # the loss is the squared error averaged over samples and features. The chapter's seeds all
 # share one embedding, drawn from `embedding_seed`, as in the original model.
 
-# %% tags=["hide-input"]
+# %%
 train = experiments.train_config(cfg)
 residual_sweep = experiments.ResidualSweep(
     seeds=tuple(range(cfg.seeds)),
@@ -87,6 +87,8 @@ residual_sweep = experiments.ResidualSweep(
 )
 initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
 norms = initial.w_e.norm(dim=1)  # (K, n) column norms
+
+# %% tags=["hide-input"]
 print(
     f"W_E: {tuple(initial.w_e.shape[1:])},",
     f"column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]",
@@ -136,7 +138,7 @@ print(
 # does not absorb. The weights are the random initial weights of every seed, the inputs
 # dense draws from $U[-1, 1]^n$ (every feature active, the largest outputs the model sees).
 
-# %% tags=["hide-input"]
+# %%
 w_e = initial.w_e.double()
 m_derived = torch.eye(cfg.n_features, dtype=torch.float64) - w_e.transpose(1, 2) @ w_e  # (K, n, n)
 x = sparse_uniform(
@@ -145,6 +147,8 @@ x = sparse_uniform(
 gap64 = equivalence.output_gap(initial, m_derived, x, torch.float64)
 gap32 = equivalence.output_gap(initial, m_derived, x, torch.float32)
 gap_wrong_sign = equivalence.output_gap(initial, -m_derived, x, torch.float64)
+
+# %% tags=["hide-input"]
 print(
     f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e};",
     f"with -M instead: {gap_wrong_sign:.3f}",
@@ -185,7 +189,7 @@ report.number("gap_wrong_sign", gap_wrong_sign)
 # the residual model reports its own via `equivalent_mixing()`. Both must equal our float64 $M$ to
 # float32 precision (we allow $10^{-5}$), with the same sign.
 
-# %% tags=["hide-input"]
+# %%
 mapped_sweep = dataclasses.replace(
     experiments.chapter_sweep(
         cfg,
@@ -205,6 +209,8 @@ library_gap = max(
     float((initial.equivalent_mixing().double() - m_derived).abs().max()),
 )
 same_embedding = torch.equal(m_library, initial.equivalent_mixing())
+
+# %% tags=["hide-input"]
 print(
     f"library M vs derived M: {library_gap:.1e};",
     f"identical to the residual model's M: {same_embedding}",
@@ -427,7 +433,7 @@ mapped_result = experiments.run_mlp_sweep(
 residual_model = experiments.load_residual(residual_sweep, residual_result)
 mapped_model = experiments.load_mlp(mapped_result)
 
-# %% tags=["hide-input"]
+# %%
 boosted_sweep = dataclasses.replace(
     mapped_sweep,
     train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))),
@@ -436,6 +442,8 @@ boosted_result = experiments.run_mlp_sweep(
     boosted_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP, lr x sqrt(w/n)"
 )
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
+
+# %% tags=["hide-input"]
 print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
 
 # %% [markdown]
@@ -445,7 +453,7 @@ print(f"after training the map still holds: max |difference| {trained_gap:.1e} (
 # comes from the spread over seeds of each procedure (Welch). We also report the naive loss of these
 # labels (the closed form of {ref}`naive-baseline`).
 
-# %% tags=["hide-input"]
+# %%
 residual_loss = evaluation.loss_per_feature(
     residual_model, experiments.residual_task(residual_sweep), cfg.p, cfg.eval_samples
 )
@@ -461,6 +469,8 @@ boosted_loss = evaluation.loss_per_feature(
 match, match_err = equivalence.unpaired_difference(residual_loss.mean, mapped_loss.mean)
 paired, paired_err = equivalence.paired_difference(residual_loss.mean, mapped_loss.mean)
 naive = baselines.naive_loss_per_feature(m_library[0], cfg.n_features, range(cfg.n_neurons))
+
+# %% tags=["hide-input"]
 print(
     "residual L/p:",
     residual_loss.mean.numpy().round(5),
@@ -610,7 +620,7 @@ sign_sweep = dataclasses.replace(
 )
 sign_result = experiments.run_mlp_sweep(sign_sweep, Cache(), description="MLP on +M and -M")
 
-# %% tags=["hide-input"]
+# %%
 sign_loss = evaluation.loss_per_feature(
     experiments.load_mlp(sign_result),
     experiments.trained_task(sign_sweep, sign_result),
@@ -619,6 +629,8 @@ sign_loss = evaluation.loss_per_feature(
 )
 plus, minus = sign_loss.mean[: cfg.sign_seeds], sign_loss.mean[cfg.sign_seeds :]
 sign_diff, sign_err = equivalence.paired_difference(minus, plus)
+
+# %% tags=["hide-input"]
 print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 
 # %% tags=["hide-input", "remove-output"]

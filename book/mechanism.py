@@ -274,12 +274,14 @@ report.figure("fig-mechanism-entries", fig)
 # of about {glue:text}`embedding_diag_offset:.2f` instead of 1, the value of $I + M$.
 # ```
 
-# %% tags=["hide-input"]
+# %%
 trained_fits = {c.label: c.analysis.fit for c in conditions.values()}
 ideal = {
     c.label: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m) for c in conditions.values()
 }
 ideal_emb = ideal[labels["embedding"]]
+
+# %% tags=["hide-input"]
 print("trained W_out W_in:\n" + mech.fit_table(trained_fits))
 print("best rank-d map T_d of I + M:\n" + mech.fit_table(ideal))
 report.number("ideal_slope_embedding", ideal_emb.offdiag_slope.mean().item())

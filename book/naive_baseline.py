@@ -78,7 +78,7 @@ claims = cclib.ClaimRecorder("naive_baseline", cfg.profile)
 # We check the clean case by plain Monte Carlo: sample sparse inputs, run the hand-coded
 # naive model, average its squared error.
 
-# %% tags=["hide-input"]
+# %%
 naive_exact = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 clean_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, 1, p=cfg.p))
 naive_model = baselines.naive_mlp(cfg.n_features, cfg.n_neurons)
@@ -86,6 +86,8 @@ naive_mc_all = evaluation.monte_carlo_loss_per_feature(
     naive_model, clean_task, cfg.p, cfg.mc_samples
 )
 naive_mc = naive_mc_all[0]
+
+# %% tags=["hide-input"]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
 # %% tags=["hide-input"]
@@ -232,11 +234,13 @@ report.figure("fig-naive-curves", fig)
 # The same inputs also run through the naive model, so the difference between the two is
 # measured with a much smaller error than either loss.
 
-# %% tags=["hide-input"]
+# %%
 trained = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples)
 naive_ref = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=cfg.seeds)
 gap = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples, baseline=naive_ref)
 relative, relative_err = gap.mean.numpy() / naive_here, gap.stderr.numpy() / naive_here
+
+# %% tags=["hide-input"]
 print(
     "trained L/p:",
     trained.mean.numpy().round(5),

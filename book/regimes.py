@@ -154,13 +154,15 @@ report.figure("fig-regimes-sweep", fig)
 # model beats it at $p = 1$ (each by `tolerance` plus `z` standard errors, relative to
 # $1/12$), and every seed has a crossover.
 
-# %% tags=["hide-input"]
+# %%
 sparse = ps.index(cfg.p)
 dense = ps.index(cfg.dense_p)
 cross = regimes.seed_crossovers(p_grid, mean_curves[sparse], mean_curves[dense])
 margins = 1 - mean_curves / NAIVE  # (setting, seed, p_eval)
 sparse_margin = analysis.seed_mean(margins[sparse][:, 0], err_curves[sparse][:, 0] / NAIVE)
 dense_margin = analysis.seed_mean(margins[dense][:, -1], err_curves[dense][:, -1] / NAIVE)
+
+# %% tags=["hide-input"]
 print("crossover p per seed:", cross.round(4))
 print("margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(*sparse_margin))
 print("margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(*dense_margin))
@@ -374,7 +376,7 @@ report.number("sparse_total_pct", 100 * sparse_total[0])
 # a Monte Carlo estimate of $c^\ast$ as the least-squares coefficient of
 # $\mathrm{ReLU}(x_i)$ on $S$ ({glue:text}`offset_samples:.0f` samples).
 
-# %% tags=["hide-input"]
+# %%
 offsets = np.geomspace(0.002, 0.05, cfg.offset_points)
 clean_p = regimes.clean_ps(cfg)
 hand = regimes.offset_mlp(cfg.n_features, cfg.n_neurons, offsets)
@@ -384,13 +386,17 @@ hand_strata = evaluation.strata_losses(hand, grid_task, counts_clean, cfg.eval_s
 hand_loss = hand_strata.loss_per_feature(clean_p)  # (offset, p)
 closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_p)[None])
 z_offset = (hand_loss.mean.numpy() - closed) / hand_loss.stderr.numpy()
-print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
 
 # %% tags=["hide-input"]
+print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
+
+# %%
 grid_best = regimes.grid_optima(offsets, hand_loss.mean.numpy())
 n, d = cfg.n_features, cfg.n_neurons
 simulated = regimes.simulated_offsets(clean_p, n, d, cfg.offset_samples)  # (P, 2)
 exact = regimes.optimal_offset(clean_p, cfg.n_neurons)
+
+# %% tags=["hide-input"]
 print("closed-form c*:", exact.round(5))
 print("grid search c*:", np.round(grid_best, 5))
 print("least squares c*:", simulated[:, 0].round(5), "±", simulated[:, 1].round(5))
@@ -518,7 +524,7 @@ report.figure("fig-regimes-offset", fig)
 # (`cclib.compressed.regimes.effective_offset`). The claim holds when the hand-coded model is at
 # most `tolerance` worse than the trained one (the paper: it matches or beats it).
 
-# %% tags=["hide-input"]
+# %%
 dense_j = clean_p.index(1.0)
 trained_dense = clean_strata.loss_per_feature(1.0)
 trained_at_1 = regimes.by_setting(trained_dense.mean, cfg.seeds)[dense_j]
@@ -527,6 +533,8 @@ hand_at_1 = float(regimes.offset_loss_per_feature(exact[dense_j], 1.0))
 gap = analysis.seed_mean(hand_at_1 - trained_at_1, trained_err)
 offsets_trained = regimes.effective_offset(clean_models, cfg.share, cfg.strength)
 own_offset = regimes.by_setting(offsets_trained, cfg.seeds)  # (p, seed)
+
+# %% tags=["hide-input"]
 print(f"hand-coded minus trained at p = 1: {gap[0]:+.5f} ± {gap[1]:.5f}")
 regimes.print_table(clean_p, trained_offset=own_offset.mean(1), optimal_offset=exact)
 

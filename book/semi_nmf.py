@@ -131,7 +131,7 @@ KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 # `cclib.compressed.evaluation`, and Bernoulli inputs at $p =$ {glue:text}`p_eval:.3g`, where
 # several features are often active at once.
 
-# %% tags=["hide-input"]
+# %%
 mixing_sigma = specs.profile_value("mixing", "sigma", cfg.profile)  # mixing chapter's sigma
 fixed, fixed_rows, fixed_source = snmf.fixed_sigma_sweep(cfg, mixing_sigma)
 fixed_result = experiments.run_mlp_sweep(fixed, Cache(), description="semi_nmf: fixed sigma")
@@ -139,6 +139,8 @@ fixed_task_all = experiments.trained_task(fixed, fixed_result)
 trained, task = snmf.select(experiments.load_mlp(fixed_result), fixed_task_all, fixed_rows)
 m_fixed = snmf.effective_mixing(task)  # (S, n, n)
 variants = snmf.study_variants(task, cfg.n_neurons, cfg.snmf_iterations, cfg.p, cfg.eval_samples)
+
+# %% tags=["hide-input"]
 print(snmf.variants_table(variants))
 
 # %% tags=["hide-input"]
@@ -232,7 +234,7 @@ report.number("random_at_p", random_start.at_p.mean.mean())
 # $(I + M)^\top$ answers with row $j$. We build both and compare their responses and their
 # sparse-limit losses, and check the Monte Carlo evaluation against the exact sparse limit.
 
-# %% tags=["hide-input"]
+# %%
 hand, factors = snmf.fit_mlp(
     m_fixed, cfg.n_neurons, cfg.snmf_method, cfg.snmf_init, cfg.snmf_iterations
 )
@@ -247,6 +249,8 @@ response_wrong = (snmf.one_hot_response(wrong) - target).norm(dim=(1, 2)) / targ
 cost = snmf.stratum_one(wrong, task, cfg.eval_samples, baseline=hand)  # wrong minus right
 exact_right = snmf.sparse_limit_loss(hand, m_fixed).numpy()
 mc_right = snmf.stratum_one(hand, task, cfg.eval_samples)
+
+# %% tags=["hide-input"]
 print(f"largest |one-hot response - F G^T| of the model: {exactness:.1e}")
 print(f"relative one-hot error: right {response_right.numpy().round(4)}")
 print(f"                        transposed {response_wrong.numpy().round(4)}")
@@ -413,7 +417,7 @@ report.number("beats_naive_sparse", beats["sparse limit"][0])
 # At the paper's $\sigma$ we compare the two models on the same matrices and the same
 # inputs; the difference is paired, so its error is far smaller than that of either loss.
 
-# %% tags=["hide-input"]
+# %%
 snmf_sparse = analysis.seed_mean(mc_right.mean.numpy(), mc_right.stderr.numpy())
 snmf_at_p_est = evaluation.loss_per_feature(hand, task, cfg.p, cfg.eval_samples)
 snmf_at_p = analysis.seed_mean(snmf_at_p_est.mean.numpy(), snmf_at_p_est.stderr.numpy())
@@ -421,6 +425,8 @@ gap_est = evaluation.loss_per_feature(trained, task, cfg.p, cfg.eval_samples, ba
 gap = analysis.seed_mean(gap_est.mean.numpy(), gap_est.stderr.numpy())
 gap_sparse_est = snmf.stratum_one(trained, task, cfg.eval_samples, baseline=hand)
 gap_sparse = analysis.seed_mean(gap_sparse_est.mean.numpy(), gap_sparse_est.stderr.numpy())
+
+# %% tags=["hide-input"]
 print(f"semi-NMF: sparse limit {snmf_sparse[0]:.4f} ± {snmf_sparse[1]:.4f}")
 print(f"          p = {cfg.p}: {snmf_at_p[0]:.4f} ± {snmf_at_p[1]:.4f}")
 print(f"trained - semi-NMF: p = {cfg.p}: {gap[0]:+.4f} ± {gap[1]:.4f}")
@@ -564,7 +570,7 @@ report.number("nonneg_trained", sparsity["trained"]["non-negative mass of W_in"]
 # `paper` it is 0 and the chapter's own models, already trained as the paper trains them,
 # are measured again) and repeat the comparison.
 
-# %% tags=["hide-input"]
+# %%
 longer = snmf.longer_training(
     cfg, trained, hand, task, cfg.eval_samples, Cache(), fixed.horizons()[0], cfg.batch_size
 )
@@ -573,6 +579,8 @@ long_gap = analysis.seed_mean(longer.gap.mean.numpy(), longer.gap.stderr.numpy()
 long_gap_sparse = analysis.seed_mean(
     longer.gap_sparse.mean.numpy(), longer.gap_sparse.stderr.numpy()
 )
+
+# %% tags=["hide-input"]
 print(f"Hoyer W_in {longer.sparsity_in.round(3)}, W_out {longer.sparsity_out.round(3)}")
 print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}")
 print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")

@@ -102,9 +102,11 @@ report.number("ro_b", typical[2].mean())
 # $w \le -0.15$ every entry with a $w$ is zero and {eq}`eq-ro-table` is the paper's Table 1,
 # computed here by `readout.ideal_truth_tables` (a test checks it entry by entry):
 
-# %% tags=["hide-input"]
+# %%
 example = readout.ideal_truth_tables(torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05))
 states = ["00", "01", "10", "11"]
+
+# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, example))
 
 # %% [markdown]
@@ -128,11 +130,13 @@ print(study.table(states, readout.CLASSES, example))
 # e_X^2/N_X$ with $a = T^{-1}t$ and $e = T^{-1}\mathbf 1$ (the bias carries no weight decay
 # in this rule; a test checks that no other $c$ gives a smaller readout).
 
-# %% tags=["hide-input"]
+# %%
 example_gates = study.gate_combinations(example)
 report.means("ro_ex", example_gates["and"])
 report.means("ro_ex_xor", example_gates["xor"])
 report.means("ro_ex_first", example_gates["first"])
+
+# %% tags=["hide-input"]
 print(study.combination_table(example_gates))
 
 # %% [markdown]
@@ -223,8 +227,10 @@ print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 # bias rule barely matters for the pattern; the table lists the correlation (mean over seeds)
 # under each:
 
-# %% tags=["hide-input"]
+# %%
 rules = study.rule_correlations(low, fit_low, pair_set, state_means)
+
+# %% tags=["hide-input"]
 print(study.rules_table(rules))
 report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 
@@ -232,8 +238,10 @@ report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 # The smallest of the four is {glue:text}`ro_rule_min:.3f`. The measured tables show why the
 # interference matters: averaged over pairs (first seed), the classes' mean activations are
 
-# %% tags=["hide-input"]
+# %%
 mean_tables = compare.tables[0].nanmean(0)  # (states, classes)
+
+# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, mean_tables))
 report.number("ro_t00_A", mean_tables[0, 0])
 report.number("ro_t11_C", mean_tables[3, 3])
@@ -332,11 +340,13 @@ print(study.table(titles, readout.CLASSES, shares))
 # mean activation power), and every readout is evaluated on
 # {glue:text}`ro_eval_samples:.0f` fresh inputs per state.
 
-# %% tags=["hide-input"]
+# %%
 own = study.own_readout_errors(low, pair_set, cfg.s_low, cfg.eval_samples)
 own_loss = own.loss.mean(1)[:, 0]
 closed_and = gates.loss[:, gates.column("and")]
 gate_errors = torch.stack([gates.loss.mean(0), gates.accuracy.mean(0)]).T
+
+# %% tags=["hide-input"]
 print(study.table(gates.gates, ["loss", "accuracy"], gate_errors))
 report.number("ro_fit_samples", cfg.fit_samples)
 report.number("ro_eval_samples", cfg.eval_samples)
@@ -428,7 +438,7 @@ report.means("ro_xor", {"l2": xor_l2, "l1": xor_l1})
 # even split the paper describes), and also $f = 1/2$ (the `_half` rows); the parameter
 # `frozen_share` picks the one the claims use (here: {glue:text}`ro_frozen_share`).
 
-# %% tags=["hide-input"]
+# %%
 frozen_result = study.frozen_study(
     low, fit_low, run.seeds, pair_set, cfg.s_low, *samples, cfg.ridge
 )
@@ -436,6 +446,8 @@ frozen = frozen_result.loss
 report.number("ro_u_share", fit_low.u_fraction.mean())
 report.text("ro_frozen_share", cfg.frozen_share)
 names = list(frozen)
+
+# %% tags=["hide-input"]
 print(study.table(names, ["loss"], [[v.mean()] for v in frozen.values()], digits=4))
 
 # %% tags=["hide-input"]

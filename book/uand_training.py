@@ -506,9 +506,11 @@ report.number("uand_u_high", summary.u[:, low].mean(axis=1).max())
 # $\lVert W - W_0\rVert / \lVert W_0\rVert$, and compare its loss with the additive
 # readout's $1/18$ {eq}`eq-uand-additive`.
 
-# %% tags=["hide-input"]
+# %%
 phrases = sweep.describe_solution(summary, cfg.s_high, cfg.m, additive.loss)
 degenerate = sweep.pooled(summary.similarity[:, high])
+
+# %% tags=["hide-input"]
 print(f"s = {cfg.s_high}:", "; ".join(phrases))
 report.text("uand_high_phrases", "; ".join(phrases))
 report.number("uand_binary_high", degenerate[0])
@@ -545,11 +547,13 @@ report.number("uand_binary_drop", binary_low[0] - degenerate[0])
 # and the middle $d =$ {glue:text}`uand_d_mid:.0f` of the grid again with weight decay
 # {glue:text}`uand_alt_wd:.3g` instead of {glue:text}`uand_wd:.3g`, all else equal.
 
-# %% tags=["hide-input"]
+# %%
 middle = len(runs) // 2
 variant = experiments.decay_variant(runs[middle], cfg.s_low, cfg.alt_weight_decay)
 variant_summary = sweep.summarise([experiments.train_run(variant, Cache())], cfg.eval_samples)
 comparison = sweep.compare_models(summary, variant_summary, middle, cfg.s_low)
+
+# %% tags=["hide-input"]
 print(comparison)
 report.number("uand_d_mid", d_grid[middle])
 report.number("uand_alt_wd", cfg.alt_weight_decay)

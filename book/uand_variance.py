@@ -87,8 +87,10 @@ DENSE = (cfg.dense_u, cfg.dense_w, cfg.dense_b)
 # the model's own forward pass and through the simulator used for the grid, which reads
 # the same outputs without building the $\binom m2 \times d$ readout matrix.
 
-# %% tags=["hide-input"]
+# %%
 check = vs.model_agreement(m=12, d=64, s=3, dense=DENSE, samples=256)
+
+# %% tags=["hide-input"]
 print(f"largest |model output - simulator output|: {check:.2e}")
 report.number("model_agreement", check)
 report.number("dense_u", cfg.dense_u)
@@ -408,13 +410,15 @@ report.number("local_symmetric", va.local_exponent_s((1.0, -1.0, 0.5), max(DS), 
 # measured one is found per network seed from the simulated grid (paired: both circuits see
 # the same inputs).
 
-# %% tags=["hide-input"]
+# %%
 row = (MS.index(cfg.crossover_m), DS.index(cfg.crossover_d))
 measured = va.seed_crossovers(SS, sim_var["dense"][row], sim_var["cis"][row])
 cross = va.seed_mean(measured)
 s_top = max(4 * SS[-1], 64)
 cross_pred = va.predicted_crossover(cfg.crossover_m, cfg.crossover_d, s_top, DENSE)
 paper_scale = va.paper_crossover(cfg.crossover_m, cfg.crossover_d)
+
+# %% tags=["hide-input"]
 print("measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2))
 
 # %%
