@@ -108,6 +108,8 @@ curves = strata.loss_per_feature(p_grid)  # (K, P)
 at_p = strata.loss_per_feature(cfg.p)  # (K,)
 shape = (len(conditions), cfg.seeds)
 scales = left_result.task_state["scale"].reshape(shape).numpy()
+
+# %% tags=["hide-input"]
 report.number("left_instances", len(left.instances))
 report.number("train_steps", left.horizons()[0])
 report.number("train_batch", cfg.batch_size)
@@ -182,7 +184,7 @@ tables.Table(
     ],
 )
 
-# %%
+# %% tags=["hide-input"]
 sym_learned = list(conditions).index("symmetric, learned σ")
 asym_learned = list(conditions).index("gaussian, learned σ")
 report.number("learned_sym", scales[sym_learned].mean())

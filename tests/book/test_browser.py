@@ -53,9 +53,14 @@ async () => {
   }
   await new Promise(r => setTimeout(r, 50));
   const article = document.querySelector("article.bd-article") || document.body;
+  // Shown to a reader: not inside a closed <details> (Chromium still lays out folded
+  // content, so its boxes have a size), not hidden, and with a size.
   const shown = el => {
+    if (el.closest("details:not([open])") || !el.checkVisibility({visibilityProperty: true})) {
+      return false;
+    }
     const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+    return r.width > 0 && r.height > 0;
   };
   const describe = el => {
     const cell = el.closest(".cell");
