@@ -157,7 +157,7 @@ report.figure("fig-mixing-p-profile", fig)
 # Loss per feature against evaluation $p$ of models trained at $p =$ {glue:text}`p_train:.3g`
 # (vertical dotted line); lines are seed means, bands span the seeds. Dashed: the paper's
 # naive line $1/12$. Dotted, in each condition's colour: that condition's own naive loss
-# {eq}`eq-mixing-naive`. At the training $p$ the seed-mean margins below $1/12$ are
+# {eq}`eq-mixing-naive`. At the training $p$ the seed-mean margins $1 - 12L/p$ are
 # {glue:text}`margin_embedding_pct:.1f`% (embedding), {glue:text}`margin_asymmetric_pct:.1f`%
 # (asymmetric) and {glue:text}`margin_symmetric_pct:.1f`% (symmetric, both with $\sigma$
 # fixed); the clean model ends {glue:text}`clean_gap_pct:+.1f`% from $1/12$.

@@ -109,11 +109,12 @@ class ParametersTable:
 
 
 def show_parameters(spec, cfg) -> None:
-    """Display the parameters table when running in a notebook kernel; else do nothing."""
+    """Display the parameters table when running in a notebook kernel (and the chapter has
+    parameters besides ``profile``); else do nothing."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         return
-    if get_ipython() is not None:
+    if get_ipython() is not None and spec.params:
         display(ParametersTable(spec, cfg))
