@@ -473,11 +473,11 @@ naive = baselines.naive_loss_per_feature(m_library[0], cfg.n_features, range(cfg
 # %% tags=["hide-input"]
 print(
     "residual L/p:",
-    residual_loss.mean.numpy().round(5),
+    tables.listed(residual_loss.mean.numpy(), ".5f"),
     "\nmapped MLP L/p:",
-    mapped_loss.mean.numpy().round(5),
+    tables.listed(mapped_loss.mean.numpy(), ".5f"),
     "\nboosted lr:",
-    boosted_loss.mean.numpy().round(5),
+    tables.listed(boosted_loss.mean.numpy(), ".5f"),
     f"\nnaive {naive:.4f}; eval stderr ~{float(residual_loss.stderr.mean()):.5f}",
 )
 
@@ -631,7 +631,9 @@ plus, minus = sign_loss.mean[: cfg.sign_seeds], sign_loss.mean[cfg.sign_seeds :]
 sign_diff, sign_err = equivalence.paired_difference(minus, plus)
 
 # %% tags=["hide-input"]
-print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
+print(
+    "+M L/p:", tables.listed(plus.numpy(), ".5f"), "\n-M L/p:", tables.listed(minus.numpy(), ".5f")
+)
 
 # %% tags=["hide-input", "remove-output"]
 claims.record(

@@ -33,7 +33,7 @@ tolerance = None  # relative distance from the naive loss that still counts as a
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments
 from cclib.engine.cache import Cache
 
@@ -243,11 +243,11 @@ relative, relative_err = gap.mean.numpy() / naive_here, gap.stderr.numpy() / nai
 # %% tags=["hide-input"]
 print(
     "trained L/p:",
-    trained.mean.numpy().round(5),
+    tables.listed(trained.mean.numpy(), ".5f"),
     "\nrelative gap to naive:",
-    relative.round(4),
+    tables.listed(relative, ".4f"),
     "±",
-    relative_err.round(4),
+    tables.listed(relative_err, ".4f"),
 )
 
 # %% [markdown]

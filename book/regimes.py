@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments, regimes
 from cclib.engine.cache import Cache
 from cclib.engine.training import nonempty_horizon
@@ -163,7 +163,7 @@ sparse_margin = analysis.seed_mean(margins[sparse][:, 0], err_curves[sparse][:, 
 dense_margin = analysis.seed_mean(margins[dense][:, -1], err_curves[dense][:, -1] / NAIVE)
 
 # %% tags=["hide-input"]
-print("crossover p per seed:", cross.round(4))
+print("crossover p per seed:", tables.listed(cross, ".4f"))
 print("margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(*sparse_margin))
 print("margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(*dense_margin))
 
@@ -397,9 +397,14 @@ simulated = regimes.simulated_offsets(clean_p, n, d, cfg.offset_samples)  # (P, 
 exact = regimes.optimal_offset(clean_p, cfg.n_neurons)
 
 # %% tags=["hide-input"]
-print("closed-form c*:", exact.round(5))
-print("grid search c*:", np.round(grid_best, 5))
-print("least squares c*:", simulated[:, 0].round(5), "±", simulated[:, 1].round(5))
+print("closed-form c*:", tables.listed(exact, ".5f"))
+print("grid search c*:", tables.listed(grid_best, ".5f"))
+print(
+    "least squares c*:",
+    tables.listed(simulated[:, 0], ".5f"),
+    "±",
+    tables.listed(simulated[:, 1], ".5f"),
+)
 report.number("offset_points", cfg.offset_points)
 report.number("offset_samples", cfg.offset_samples)
 

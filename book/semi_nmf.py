@@ -252,9 +252,12 @@ mc_right = snmf.stratum_one(hand, task, cfg.eval_samples)
 
 # %% tags=["hide-input"]
 print(f"largest |one-hot response - F G^T| of the model: {exactness:.1e}")
-print(f"relative one-hot error: right {response_right.numpy().round(4)}")
-print(f"                        transposed {response_wrong.numpy().round(4)}")
-print(f"sparse limit, exact {exact_right.round(4)}, Monte Carlo {mc_right.mean.numpy().round(4)}")
+print(f"relative one-hot error: right {tables.listed(response_right.numpy(), '.4f')}")
+print(f"                        transposed {tables.listed(response_wrong.numpy(), '.4f')}")
+print(
+    f"sparse limit, exact {tables.listed(exact_right, '.4f')},",
+    f"Monte Carlo {tables.listed(mc_right.mean.numpy(), '.4f')}",
+)
 
 # %% tags=["hide-input"]
 cost_mean, cost_err = analysis.seed_mean(cost.mean.numpy(), cost.stderr.numpy())
@@ -581,7 +584,10 @@ long_gap_sparse = analysis.seed_mean(
 )
 
 # %% tags=["hide-input"]
-print(f"Hoyer W_in {longer.sparsity_in.round(3)}, W_out {longer.sparsity_out.round(3)}")
+print(
+    f"Hoyer W_in {tables.listed(longer.sparsity_in, '.3f')},",
+    f"W_out {tables.listed(longer.sparsity_out, '.3f')}",
+)
 print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}")
 print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")
 

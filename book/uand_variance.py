@@ -419,7 +419,9 @@ cross_pred = va.predicted_crossover(cfg.crossover_m, cfg.crossover_d, s_top, DEN
 paper_scale = va.paper_crossover(cfg.crossover_m, cfg.crossover_d)
 
 # %% tags=["hide-input"]
-print("measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2))
+print(
+    "measured crossover per seed:", tables.listed(measured, ".2f"), "derived:", round(cross_pred, 2)
+)
 
 # %%
 

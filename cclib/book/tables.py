@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 _NUMBER = r"[+\-\u2212]?(\d[\d,]*\.?\d*(e[+-]?\d+)?|nan|inf)\s*%?"
 NUMBER = re.compile(rf"^{_NUMBER}(\s*\u00b1\s*{_NUMBER})?$")
 
@@ -60,6 +62,13 @@ class Table:
         text = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
         text.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(([self.caption] if self.caption else []) + [t.rstrip() for t in text])
+
+
+def listed(values, spec: str = ".4g") -> str:
+    """Numbers (an array, a tensor or a list) as ``"0.185, 0.187"``: for printing a few
+    values per seed without a Python or numpy repr."""
+    flat = values.detach().cpu().numpy() if hasattr(values, "detach") else values
+    return ", ".join(format(float(v), spec) for v in np.asarray(flat, dtype=float).ravel())
 
 
 def _value(value: Any) -> str:
