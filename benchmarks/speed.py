@@ -7,9 +7,10 @@ writes the same figures to ``benchmarks/latest.json``:
   ``train``'s chosen step (sparse on the CPU) and of its batched dense autograd step, at
   K = 1, 16 and 82 instances, against a straightforward one-model loop (dense mask,
   einsum, autograd, ``torch.optim.AdamW``, ``loss.item()`` every step) timed in the same
-  process; the speed-up ratio; achieved GFLOP/s of the arithmetic a step needs (the
-  output layer on the non-empty rows, 3 x 2 B (1-(1-p)^n) n d) against a square-matmul
-  peak measured in the same run;
+  process, and against the step before issue 15 (``benchmarks/baseline_sparse_step.py``);
+  the speed-up ratios; achieved GFLOP/s of the arithmetic the new step needs
+  (:func:`needed_gflop`, a closed form at Bernoulli-p) against a square-matmul peak
+  measured in the same run;
 - sampler throughput at p = 0.001, 0.01, 0.1 and 1 (sparse entries against a dense mask);
 - Universal-AND (paper 004) step time and peak memory at a quick and a paper size, against
   a straightforward one-model loop;

@@ -37,7 +37,7 @@ the sweep, and seeded runs are bit-identical from run to run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -127,6 +127,24 @@ class SparseStep:
         workers = min(workers, len(self.blocks))
         self.pool = ThreadPoolExecutor(workers) if workers > 1 else None
         self.learn_scale = isinstance(task.scale, torch.nn.Parameter)
+
+    def map_instances(self, work: Callable[[slice], object]) -> None:
+        """Run ``work(part)`` on ``workers`` slices of the instances, side by side (one
+        intra-op thread each), for per-instance products outside the step."""
+        count = self.model.w_in.shape[0]
+        workers = 1 if self.pool is None else min(self.pool._max_workers, count)
+        bounds = [round(i * count / workers) for i in range(workers + 1)]
+        parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        work = torch.no_grad()(work)  # grad mode is per thread
+        if self.pool is None:
+            work(parts[0])
+            return
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            list(self.pool.map(work, parts))
+        finally:
+            torch.set_num_threads(threads)
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
@@ -426,10 +444,23 @@ class ResidualSparseStep:
 
     @torch.no_grad()
     def __call__(self, generators: Sequence[torch.Generator]) -> torch.Tensor:
-        w_e = self.model.w_e
-        torch.bmm(self.model.w_in, w_e, out=self.mlp.w_in.data)
-        torch.bmm(w_e.transpose(1, 2), self.model.w_out, out=self.mlp.w_out.data)
+        model, mlp = self.model, self.mlp
+        self.step.map_instances(
+            lambda part: (
+                torch.bmm(model.w_in[part], model.w_e[part], out=mlp.w_in.data[part]),
+                torch.bmm(
+                    model.w_e[part].transpose(1, 2), model.w_out[part], out=mlp.w_out.data[part]
+                ),
+            )
+        )
         loss = self.step(generators)
-        self.model.w_in.grad = torch.bmm(self.mlp.w_in.grad, w_e.transpose(1, 2))
-        self.model.w_out.grad = torch.bmm(w_e, self.mlp.w_out.grad)
+        grad_in = torch.empty_like(model.w_in)
+        grad_out = torch.empty_like(model.w_out)
+        self.step.map_instances(
+            lambda part: (
+                torch.bmm(mlp.w_in.grad[part], model.w_e[part].transpose(1, 2), out=grad_in[part]),
+                torch.bmm(model.w_e[part], mlp.w_out.grad[part], out=grad_out[part]),
+            )
+        )
+        model.w_in.grad, model.w_out.grad = grad_in, grad_out
         return loss

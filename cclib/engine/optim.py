@@ -84,6 +84,8 @@ class InstanceAdamW:
         self.schedule = schedule
         self.betas = betas
         self.eps = eps
+        # sqrt(tiny) / sqrt(1 - beta2^t) <= eps 2^-27, under half a float32 ulp of eps
+        self.tiny = (eps * math.sqrt(1.0 - betas[1]) * 2.0**-27) ** 2
         self.step_count = 0
         self.exp_avg = [torch.zeros_like(p) for g in self.groups for p in g.params]
         self.exp_avg_sq = [torch.zeros_like(p) for g in self.groups for p in g.params]
@@ -112,7 +114,11 @@ class InstanceAdamW:
                 param.mul_(1.0 - rate * group.weight_decay)
                 exp_avg.lerp_(param.grad, 1.0 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(param.grad, param.grad, value=1.0 - beta2)
-                denom = (exp_avg_sq.sqrt() / correction2_sqrt).add_(self.eps)
+                # sqrt of subnormal floats is some 100x slower on x86 CPUs, and second
+                # moments of rarely active weights go subnormal; below self.tiny the root
+                # is far under eps's rounding, so the clamp leaves every bit of denom as is
+                root = exp_avg_sq.clamp(min=self.tiny).sqrt_()
+                denom = root.div_(correction2_sqrt).add_(self.eps)
                 param.sub_(rate / correction1 * exp_avg / denom)
 
     def state_dict(self) -> dict:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -155,6 +156,18 @@ def _progress_enabled(progress: bool) -> bool:
     return progress and os.environ.get("CCBOOK_PROGRESS", "1") != "0"
 
 
+@contextmanager
+def intra_op_threads(count: int | None) -> Iterator[None]:
+    """Run the block with ``count`` torch intra-op threads (``None``: unchanged)."""
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def train(
     model: nn.Module,
     task: nn.Module,
@@ -226,39 +239,46 @@ def train(
     )
     refresh = max(1, min(250, total // 20))
     checked = start // window  # rows before this one were checked before a checkpoint
-    for step in range(start, total):
-        if sparse_step is not None:
-            loss = sparse_step(generators)
-        else:
-            x = task.sample(generators, config.batch_size)
-            loss = task.loss(model(x), x)
-            optimiser.zero_grad()
-            loss.sum().backward()
-        optimiser.step()
-        if window == 1:
-            losses[step] = loss.detach()
-        else:
-            losses[step // window] += loss.detach() / min(window, total - step // window * window)
-        if (step + 1) % refresh == 0:
-            _check_finite(losses[: (step + 1 + window - 1) // window], checked, window)
-            checked = step // window
-            bar.update(refresh)
-            bar.set_postfix(loss=f"{float(loss.detach().mean()):.4g}")
-        if checkpointer is not None and (step + 1) % checkpoint_every == 0 and step + 1 < total:
-            checkpointer.save(
-                {
-                    "step": step + 1,
-                    "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                    "task": {k: v.detach().cpu().clone() for k, v in task.state_dict().items()},
-                    "optimizer": {
-                        "step_count": optimiser.step_count,
-                        "exp_avg": [t.cpu().clone() for t in optimiser.exp_avg],
-                        "exp_avg_sq": [t.cpu().clone() for t in optimiser.exp_avg_sq],
-                    },
-                    "generators": [g.get_state() for g in generators],
-                    "losses": losses[: (step + window) // window].cpu().clone(),
-                }
-            )
+    # the hand-written step runs its own worker threads; the rest of a step (AdamW, loss
+    # sums) is too small for OpenMP, whose barriers stall when another job holds a core
+    with intra_op_threads(1 if sparse_step is not None else None):
+        for step in range(start, total):
+            if sparse_step is not None:
+                loss = sparse_step(generators)
+            else:
+                x = task.sample(generators, config.batch_size)
+                loss = task.loss(model(x), x)
+                optimiser.zero_grad()
+                loss.sum().backward()
+            optimiser.step()
+            if window == 1:
+                losses[step] = loss.detach()
+            else:
+                losses[step // window] += loss.detach() / min(
+                    window, total - step // window * window
+                )
+            if (step + 1) % refresh == 0:
+                _check_finite(losses[: (step + 1 + window - 1) // window], checked, window)
+                checked = step // window
+                bar.update(refresh)
+                bar.set_postfix(loss=f"{float(loss.detach().mean()):.4g}")
+            if checkpointer is not None and (step + 1) % checkpoint_every == 0 and step + 1 < total:
+                checkpointer.save(
+                    {
+                        "step": step + 1,
+                        "model": {
+                            k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+                        },
+                        "task": {k: v.detach().cpu().clone() for k, v in task.state_dict().items()},
+                        "optimizer": {
+                            "step_count": optimiser.step_count,
+                            "exp_avg": [t.cpu().clone() for t in optimiser.exp_avg],
+                            "exp_avg_sq": [t.cpu().clone() for t in optimiser.exp_avg_sq],
+                        },
+                        "generators": [g.get_state() for g in generators],
+                        "losses": losses[: (step + window) // window].cpu().clone(),
+                    }
+                )
     bar.close()
     _check_finite(losses, checked, window)
     if final_state is not None:

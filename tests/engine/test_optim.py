@@ -157,3 +157,22 @@ def test_blockwise_schedule_equals_the_table():
     lazy = CosineSchedule(LR, horizons, block=16)
     assert len(lazy) == 100
     assert all(torch.equal(lazy[t], table[t]) for t in [*range(100), 5, 99, 0])
+
+
+def test_subnormal_second_moments_are_clamped_without_changing_a_bit():
+    """The clamp that keeps sqrt off subnormal moments leaves the update bit-identical."""
+    torch.manual_seed(0)
+    grads = torch.randn(40, 3, 64) * torch.logspace(-25, 0, 64)  # some columns' v subnormal
+    grads[::3] = 0.0  # steps with no gradient: the moments decay
+    start, updates = torch.randn(3, 64), []
+    for tiny in (None, 0.0):
+        param = torch.nn.Parameter(start.clone())
+        optimizer = InstanceAdamW([ParamGroup([param], 0.01)], torch.full((40, 3), 1e-3))
+        if tiny is not None:
+            optimizer.tiny = tiny  # no clamp: the plain formula
+        for grad in grads:
+            param.grad = grad.clone()
+            optimizer.step()
+        updates.append(param.detach().clone())
+        assert bool((optimizer.exp_avg_sq[0] < optimizer.tiny).any()) or tiny == 0.0
+    assert torch.equal(updates[0], updates[1])
