@@ -174,19 +174,23 @@ def _source(cell: nodes.Element) -> str:
 
 def add_claim_anchors(app, doctree: nodes.document, docname: str) -> None:
     """Give the cell that records each claim the anchor ``claim-<id>`` (the Claims page
-    links to it); a claim whose cell is not found is anchored at the chapter's claims
-    table (its ``claims.table()`` cell, else its last cell)."""
+    links to it): the ``claims.record(id=...)`` cell whose id (or f-string template) matches.
+    Other claims are anchored at the last cell that passes ``claims`` to a helper (such as
+    ``mech.record_claims(claims, ...)``), else at the chapter's ``claims.table()`` cell."""
     from .claims_page import source_anchor
 
     remaining = chapter_claim_ids(docname)
     cells = _cells(doctree)
     if not remaining or not cells:
         return
-    table_cell = cells[-1]
+    fallback = cells[-1]
+    recorder = None  # the last cell that hands the recorder to a helper (ids not in sight)
     for cell in cells:
         source = _source(cell)
         if "claims.table()" in source:
-            table_cell = cell
+            fallback = cell
+        if re.search(r"\(claims\b", source):
+            recorder = cell
         if "claims.record(" not in source:
             continue
         patterns = [id_pattern(t) for t in re.findall(r"id=f?[\"']([^\"']+)[\"']", source)]
@@ -195,7 +199,7 @@ def add_claim_anchors(app, doctree: nodes.document, docname: str) -> None:
             cell["ids"].append(source_anchor(claim_id))
             remaining.remove(claim_id)
     for claim_id in remaining:
-        table_cell["ids"].append(source_anchor(claim_id))
+        (recorder or fallback)["ids"].append(source_anchor(claim_id))
 
 
 # --- citations ----------------------------------------------------------------------------
