@@ -411,6 +411,9 @@ def execute(
         # training progress bars would fill the executed notebook with stream outputs;
         # papermill's own progress bar reports the run in the terminal instead
         "CCBOOK_PROGRESS": os.environ.get("CCBOOK_PROGRESS", "0"),
+        # figures render as images in the notebook whatever the caller's MPLBACKEND (the
+        # test suite sets Agg for itself; inherited, it left the book without figures)
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         **(extra_env or {}),
     }
     socket_dir = Path(tempfile.mkdtemp(prefix="ccbook-kernel-"))  # short: socket paths < 108
