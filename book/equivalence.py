@@ -369,7 +369,7 @@ ax.set_ylabel("density")
 ax.legend()
 report.figure("fig-m-spectrum", fig)
 
-# %%
+# %% tags=["hide-input"]
 for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
     report.number(f"m_{name}", getattr(stats, name))
     report.number(f"theory_{name}", getattr(theory, name))
@@ -530,7 +530,7 @@ right.set_xticks(range(3), ["residual", "MLP", "MLP, lr $\\times\\sqrt{w/n}$"])
 right.set_ylabel(f"loss per feature at $p$ = {cfg.p:g}")
 report.figure("fig-training-match", fig)
 
-# %%
+# %% tags=["hide-input"]
 for name, value in (
     ("match", match),
     ("match_err", match_err),
@@ -549,7 +549,7 @@ report.number("boosted_diff", boosted)
 report.number("boosted_err", boosted_err)
 report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
 
-# %%
+# %% tags=["hide-input"]
 match_within = "within the seed spread, as the equivalence predicts"
 match_beyond = (
     f"beyond {cfg.z:g} standard errors of the seed spread, so the claim fails at these settings"
@@ -682,7 +682,7 @@ right.set_ylabel("$L/p$ on $-M$ minus $L/p$ on $+M$")
 right.legend()
 report.figure("fig-sign", fig)
 
-# %%
+# %% tags=["hide-input"]
 report.number("plus_mean", plus.mean())
 report.number("minus_mean", minus.mean())
 report.number("sign_diff", sign_diff)

@@ -163,7 +163,7 @@ report.figure("fig-mechanism-alignment", fig)
 # `write_in_positive` hold when the share clears both $1/2$ and that chance level by `z`
 # standard errors.
 
-# %%
+# %% tags=["hide-input"]
 report.number("emb_npos", n_pos)
 drop = emb.measures.top_subspace.mean()
 positive_count = emb.measures.top_subspace_positive.mean()

@@ -95,7 +95,7 @@ task = experiments.trained_task(sweep, result)
 ps = regimes.train_ps(cfg)
 labels = [f"p = {q:g}" for q in ps] + ["one active"]
 
-# %%
+# %% tags=["hide-input"]
 report.text("mixing_kind", cfg.mixing)
 report.text("train_ps_text", ", ".join(f"{q:g}" for q in ps))
 report.number("fig7_instances", len(sweep.instances))

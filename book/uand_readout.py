@@ -64,7 +64,7 @@ high = study.instances(result.model, run.indices(cfg.s_high))
 fit_low = study.binary_fit(low)
 fit_high = study.binary_fit(high)
 
-# %%
+# %% tags=["hide-input"]
 report.number("ro_m", cfg.m)
 report.number("ro_d", cfg.d)
 report.number("ro_s_low", cfg.s_low)
@@ -130,7 +130,7 @@ print(study.table(states, readout.CLASSES, example))
 # e_X^2/N_X$ with $a = T^{-1}t$ and $e = T^{-1}\mathbf 1$ (the bias carries no weight decay
 # in this rule; a test checks that no other $c$ gives a smaller readout).
 
-# %%
+# %% tags=["hide-input"]
 example_gates = study.gate_combinations(example)
 report.means("ro_ex", example_gates["and"])
 report.means("ro_ex_xor", example_gates["xor"])

@@ -174,7 +174,7 @@ report.number("uand_beta", additive.beta)
 # RAM, at most 8 GB), naming the memory it needs; the paper profile passes it, and on a
 # CPU it would fit in memory but train for days.
 
-# %%
+# %% tags=["hide-input"]
 paper_cfg = get_spec("uand_training").resolve("paper", max_memory_gb=1000.0)
 paper_memory, paper_reason = uand_memory(paper_cfg)
 report.text("uand_paper_memory", f"{paper_memory / 1e9:.1f} GB")
@@ -632,7 +632,7 @@ report.number("uand_size_ratio", size_summary.ratio.mean())
 # seeds), against {glue:text}`uand_binary_low:.3f` and {glue:text}`uand_binary_high:.3f` for
 # $S_\text{bin}$.
 
-# %%
+# %% tags=["hide-input"]
 report.number("uand_close_low", summary.close_share[:, low].mean())
 report.number("uand_close_high", summary.close_share[:, high].mean())
 close_gap = summary.close_share[:, low].mean() - summary.close_share[:, high].mean()

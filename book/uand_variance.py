@@ -162,7 +162,7 @@ report.number("dense_b", cfg.dense_b)
 # - *Crossover.* The ratio of the two is $\propto s \log(m)^2/\sqrt d$: the dense circuit
 #   wins for $s$ below a constant times $\sqrt d / \log(m)^2$, the paper's conclusion.
 
-# %%
+# %% tags=["hide-input"]
 example = variance.predict(constructions.dense_circuit(*DENSE), d=max(DS), s=3)
 report.number("beta_s", 3)
 report.number("beta_a", example.beta[0])
@@ -185,7 +185,7 @@ report.number("beta_c", example.beta[3])
 # {glue:text}`shift_share_pct:.0f`% of the CiS variance on this grid (at small $m$ and $d$
 # and large $s$).
 
-# %%
+# %% tags=["hide-input"]
 grid = vs.readout_grid(MS, DS, SS, range(cfg.seeds), cfg.pairs, cfg.samples, DENSE, Cache())
 predicted = variance.predict_grid(MS, DS, SS, DENSE)
 simulated = {name: va.total_variance(grid.moments, predicted, name) for name in ("cis", "dense")}
