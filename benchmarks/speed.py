@@ -39,7 +39,7 @@ from cclib.compressed.sparse_training import SparseStep
 from cclib.engine.optim import InstanceAdamW, ParamGroup, cosine_schedule
 from cclib.engine.sampling import sparse_uniform_entries
 from cclib.engine.seeding import Stream, make_generator
-from cclib.engine.training import TrainConfig
+from cclib.engine.training import TrainConfig, intra_op_threads
 from cclib.universal_and.models import UniversalAND
 from cclib.universal_and.tasks import UniversalANDTask, case_weights, pair_indices
 
@@ -102,7 +102,9 @@ def cc_step_ms(instances, n, d, batch, p, path, steps, repeats) -> float:
             loss.sum().backward()
         optimiser.step()
 
-    return median_ms(block, steps, repeats) / instances
+    # as in ``train``: the new step's loop runs with one intra-op thread (its own workers)
+    with intra_op_threads(1 if path == "sparse" else None):
+        return median_ms(block, steps, repeats) / instances
 
 
 def cc_reference_ms(n, d, batch, p, steps, repeats) -> float:

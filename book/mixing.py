@@ -10,7 +10,7 @@
 # first falls and then rises with the size $\sigma$ of $M$; and a model trained with mixing
 # returns to the naive loss once it is fine-tuned on clean labels.**
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training and in the sigma sweep, in (0, 1]
 n_features = None  # number of input features n
@@ -36,18 +36,20 @@ bootstrap = None  # bootstrap resamples of the seeds in the sigma analysis
 fit_points = None  # grid points on each side of the lowest one in the parabola fit
 tolerance = None  # relative margin over the naive loss that counts as beating it
 z = None  # standard errors by which a margin must clear the tolerance
+sigma_tolerance = None  # largest distance of the optimal sigma from the paper's 0.03
+revert_within = None  # share of the fine-tuning run within which the transplant must revert
 
-# %% tags=["hide-input"]
+# %%
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report, tables
+from cclib.book import plotting, report
 from cclib.compressed import analysis, baselines, evaluation, experiments
 from cclib.compressed.models import MLP
 from cclib.engine.cache import Cache
 
 cfg = cclib.configure("mixing", globals())
-claims = cclib.ClaimRecorder("mixing", cfg.profile)
+claims = cclib.claims_for(cfg)
 # The naive loss on clean labels: 1/12 at n = 2d.
 NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
 
@@ -108,8 +110,6 @@ curves = strata.loss_per_feature(p_grid)  # (K, P)
 at_p = strata.loss_per_feature(cfg.p)  # (K,)
 shape = (len(conditions), cfg.seeds)
 scales = left_result.task_state["scale"].reshape(shape).numpy()
-
-# %% tags=["hide-input"]
 report.number("left_instances", len(left.instances))
 report.number("train_steps", left.horizons()[0])
 report.number("train_batch", cfg.batch_size)
@@ -129,7 +129,7 @@ naive_own_grid = naive_own.reshape(shape)
 margin, margin_err = analysis.seed_mean(1 - loss_at_p / NAIVE, loss_at_p_err / NAIVE)
 own, own_err = analysis.seed_mean(1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid)
 
-# %% tags=["hide-input"]
+# %%
 fig, ax = plotting.figure(width=7.5, height=4.4)
 per_seed = curves.mean.numpy().reshape(*shape, -1)
 mean = per_seed.mean(1)
@@ -157,34 +157,24 @@ report.figure("fig-mixing-p-profile", fig)
 # Loss per feature against evaluation $p$ of models trained at $p =$ {glue:text}`p_train:.3g`
 # (vertical dotted line); lines are seed means, bands span the seeds. Dashed: the paper's
 # naive line $1/12$. Dotted, in each condition's colour: that condition's own naive loss
-# {eq}`eq-mixing-naive`. At the training $p$ the seed-mean margins $1 - 12L/p$ are
-# {glue:text}`margin_embedding_pct:.1f`% (embedding), {glue:text}`margin_asymmetric_pct:.1f`%
-# (asymmetric) and {glue:text}`margin_symmetric_pct:.1f`% (symmetric, both with $\sigma$
-# fixed); the clean model ends {glue:text}`clean_gap_pct:+.1f`% from $1/12$.
+# {eq}`eq-mixing-naive`. The claims below say where each model lies relative to these lines.
 # ```
 #
 # At the training probability the margins over the flat line, $1 - L/L_\text{naive}$ with
 # $L_\text{naive} = 1/12$, and over each condition's own naive loss are (seed mean ± error;
 # the error combines the spread over seeds with the evaluation error):
 
-# %% tags=["hide-input"]
+# %%
 report.number("p_train", cfg.p)
-tables.Table(
-    ["labels", "L/p", "margin over 1/12", "own naive", "margin over own", "final σ"],
-    [
-        [
-            name,
-            f"{loss_at_p[c].mean():.4f}",
-            f"{margin[c]:+.1%} ± {margin_err[c]:.1%}",
-            f"{naive_own_grid[c].mean():.4f}",
-            f"{own[c]:+.1%} ± {own_err[c]:.1%}",
-            ", ".join(f"{s:.4f}" for s in scales[c]),
-        ]
-        for c, name in enumerate(conditions)
-    ],
-)
+for c, name in enumerate(conditions):
+    print(
+        f"{name:22s} L/p {loss_at_p[c].mean():.4f}",
+        f"  vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}",
+        f"  own naive {naive_own_grid[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}",
+        f"  final σ {np.round(scales[c], 4)}",
+    )
 
-# %% tags=["hide-input"]
+# %%
 sym_learned = list(conditions).index("symmetric, learned σ")
 asym_learned = list(conditions).index("gaussian, learned σ")
 report.number("learned_sym", scales[sym_learned].mean())
@@ -205,51 +195,50 @@ report.number("margin_learned_asym_pct", 100 * margin[asym_learned])
 # **Criterion.** A model *beats* the naive line when its relative margin exceeds the
 # `tolerance` ({glue:text}`tolerance_pct:.0f`%, the band within which {ref}`naive-baseline`
 # calls two losses equal) by more than `z` = {glue:text}`z_value:.0f` standard errors. The
-# clean claim holds when the clean models do not beat the line at any evaluation $p$ up to
-# the training $p$; the three others hold when the model beats it at the training $p$. The
-# Gaussian claims use the fixed-$\sigma$ models, whose $M$ is the paper's
-# $\mathcal N(0, 0.02)$; the learned-$\sigma$ models are listed above.
+# clean claim is two-sided: at every evaluation $p$ up to the training $p$ the clean models'
+# margin must lie within the `tolerance` of zero by `z` errors, so a clean model that sits
+# above the line (under-trained) fails as surely as one that beats it. The three others hold
+# when the model beats the line at the training $p$. The paper also says the noisy models
+# are worse than naive at high $p$ (its figure 2, left) and that the embedding-like $M$
+# allows the lowest loss; both get a claim. The Gaussian claims use the fixed-$\sigma$
+# models, whose $M$ is the paper's $\mathcal N(0, 0.02)$; the learned-$\sigma$ models are
+# listed above.
 
-# %%
+# %% tags=["hide-input"]
 low = p_grid <= cfg.p
 clean_margin = 1 - per_seed[0][:, low] / NAIVE
 clean_margin_err = curves.stderr.numpy().reshape(*shape, -1)[0][:, low] / NAIVE
 clean_curve, clean_err = analysis.seed_mean(clean_margin.T, clean_margin_err.T)
-worst = int(np.argmax(clean_curve))
-
-# %% tags=["hide-input"]
-claims.record(
-    id="mixing.clean_matches_naive",
-    statement=(
-        f"With M = 0 the model does not beat the naive loss 1/12 at any evaluation p up to "
-        f"{cfg.p} (largest relative margin over the grid, at p = {p_grid[low][worst]:.2g})."
-    ),
-    measured=clean_curve[worst],
-    error=clean_err[worst],
-    holds=bool(clean_curve[worst] - cfg.z * clean_err[worst] <= cfg.tolerance),
-)
+worst = int(np.argmax(np.abs(clean_curve)))
+claims.check("mixing.clean_matches_naive", clean_curve[worst], clean_err[worst])
 report.number("tolerance_pct", 100 * cfg.tolerance)
 report.number("z_value", cfg.z)
+
 # %% tags=["hide-input"]
-for claim_id, name, fixed in [
-    ("embedding", "embedding", ""),
-    ("asymmetric", "gaussian", f" (σ = {cfg.sigma} fixed)"),
-    ("symmetric", "symmetric", f" (σ = {cfg.sigma} fixed)"),
+for claim_id, name in [
+    ("embedding", "embedding"),
+    ("asymmetric", "gaussian"),
+    ("symmetric", "symmetric"),
 ]:
     c = list(conditions).index(name)
-    claims.record(
-        id=f"mixing.{claim_id}_beats_naive",
-        statement=(
-            f"Trained and evaluated at p = {cfg.p}, the {name} model{fixed} beats the flat "
-            "naive loss 1/12 (relative margin; its margin over its own naive loss is "
-            f"{own[c]:+.1%})."
-        ),
-        measured=margin[c],
-        error=margin_err[c],
-        holds=bool(margin[c] - cfg.z * margin_err[c] > cfg.tolerance),
-    )
+    claims.check(f"mixing.{claim_id}_beats_naive", margin[c], margin_err[c])
+    claims.check(f"mixing.{claim_id}_beats_own_naive", own[c], own_err[c])
     report.number(f"margin_{claim_id}_pct", 100 * margin[c])
     report.number(f"own_{claim_id}_pct", 100 * own[c])
+
+# %% tags=["hide-input"]
+high_err = curves.stderr.numpy().reshape(*shape, -1)[:, :, -1] / NAIVE
+high = analysis.seed_mean(1 - per_seed[:, :, -1] / NAIVE, high_err)
+noisy = list(conditions).index("gaussian")
+claims.check("mixing.noisy_worse_at_high_p", high[0][noisy], high[1][noisy])
+report.number("margin_high_p_pct", 100 * high[0][noisy])
+
+# %% tags=["hide-input"]
+others = [list(conditions).index(k) for k in ("gaussian", "symmetric")]
+best_other = max(others, key=lambda c: margin[c])
+lowest = margin[list(conditions).index("embedding")] - margin[best_other]
+lowest_err = np.hypot(margin_err[list(conditions).index("embedding")], margin_err[best_other])
+claims.check("mixing.embedding_lowest", lowest, lowest_err, seeds=cfg.seeds)
 
 # %% [markdown]
 # ## Loss against the size of $M$
@@ -297,23 +286,15 @@ shapes = {
     k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
 }
+for k in kinds:
+    print(
+        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f},",
+        f"L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f},",
+        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f},",
+        f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
+    )
 
-# %% tags=["hide-input"]
-tables.Table(
-    ["kind", "σ*", "L*/p", "fall from σ = 0", "rise to σ_max"],
-    [
-        [
-            k,
-            f"{optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}",
-            f"{optima[k].loss:.4f} ± {optima[k].loss_err:.4f}",
-            f"{shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}",
-            f"{shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
-        ]
-        for k in kinds
-    ],
-)
-
-# %% tags=["hide-input"]
+# %%
 fig, ax = plotting.figure(width=7.0)
 plotting.lines_with_bands(
     ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3
@@ -333,68 +314,41 @@ report.figure("fig-mixing-sigma", fig)
 #
 # Loss per feature at $p =$ {glue:text}`p_train:.3g` against the scale $\sigma$ of $M$
 # (lines: seed means; bands: span of the seeds). Stars mark the parabola-refined optimum,
-# with its bootstrap error in $\sigma$: $\sigma^\ast =$ {glue:text}`sigma_opt_symmetric:.3f`
-# (symmetric, loss {glue:text}`loss_min_symmetric:.4f`) and
-# {glue:text}`sigma_opt_asymmetric:.3f` (asymmetric, loss
-# {glue:text}`loss_min_asymmetric:.4f`).
+# with its bootstrap error in $\sigma$. Both kinds fall below the naive line as $\sigma$ grows
+# from zero, reach a minimum and rise again; here the symmetric matrix reaches a lower
+# minimum at a larger $\sigma$.
 # ```
 #
-# **Criteria.** An optimum claim holds when the optimum lies inside the grid by more than
-# `z` errors ($z\,\delta\sigma^\ast < \sigma^\ast < \sigma_\text{max} - z\,\delta\sigma^\ast$).
-# A minimal-loss claim holds when that loss beats the naive line by the criterion above.
-# *Falls then rises* is measured by the smallest of four numbers: for each kind, the fall
-# from $\sigma = 0$ to the minimum and the rise from the minimum to $\sigma_\text{max}$; it
-# holds when all four exceed `z` of their bootstrap errors.
+# **Criteria.** The paper reads the turn of the curve at $\sigma \approx 0.03$; an optimum
+# claim holds when $\sigma^\ast$ is within `sigma_tolerance` of that value by `z` errors, and
+# fails when it is farther by as much (we record it as it falls). A minimal-loss claim holds
+# when the margin of that loss over the naive line clears the criterion above. A
+# *re-crossing* claim holds when the seed-mean curve rises back above $1/12$ before
+# $\sigma_\text{max}$. *Falls then rises* is measured by the least significant of four
+# numbers: for each kind, the fall from $\sigma = 0$ to the minimum and the rise from the
+# minimum to $\sigma_\text{max}$; it holds when that one exceeds `z` of its bootstrap error.
 
 # %% tags=["hide-input"]
-SIGMA_TURN_PAPER = 0.03  # paper 000, section 3: the loss falls with sigma up to about 0.03
 for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
     o = optima[k]
-    claims.record(
-        id=f"mixing.sigma_optimum_{name}",
-        measured=o.sigma,
-        error=o.sigma_err,
-        paper=SIGMA_TURN_PAPER,
-        holds=bool(cfg.z * o.sigma_err < o.sigma < cfg.sigma_max - cfg.z * o.sigma_err),
-        statement=(
-            f"At p = {cfg.p} the loss of the {name} Gaussian M has an interior minimum in σ "
-            "(parabola vertex of the seed-mean curve; bootstrap over seeds; the paper reads "
-            "the turn at about 0.03)."
-        ),
-    )
-    rel, rel_err = 1 - o.loss / NAIVE, o.loss_err / NAIVE
-    claims.record(
-        id=f"mixing.min_loss_{name}",
-        measured=o.loss,
-        error=o.loss_err,
-        holds=bool(rel - cfg.z * rel_err > cfg.tolerance),
-        statement=(
-            f"The minimal loss per feature over σ ({name}) beats the naive 1/12 "
-            f"(here by {rel:.1%})."
-        ),
-    )
+    claims.check(f"mixing.sigma_optimum_{name}", o.sigma, o.sigma_err)
+    claims.check(f"mixing.min_loss_{name}", 1 - o.loss / NAIVE, o.loss_err / NAIVE)
+    recross = analysis.recrossing(sigmas, sweep_mean[kinds.index(k)].mean(0), NAIVE)
+    claims.check(f"mixing.sigma_recross_{name}", recross)
+    report.number(f"sigma_recross_{name}", recross)
     report.number(f"sigma_opt_{name}", o.sigma)
     report.number(f"sigma_opt_{name}_err", o.sigma_err)
     report.number(f"loss_min_{name}", o.loss)
     report.number(f"loss_min_{name}_err", o.loss_err)
 
-# %% tags=["hide-input", "remove-output"]
+# %% tags=["hide-input"]
 parts = [
     (getattr(shapes[k], f), getattr(shapes[k], f + "_err")) for k in kinds for f in ("fall", "rise")
 ]
 smallest = min(parts, key=lambda part: part[0] / max(part[1], 1e-12))
-claims.record(
-    id="mixing.loss_falls_then_rises",
-    measured=smallest[0],
-    error=smallest[1],
-    holds=all(shapes[k].holds(cfg.z) for k in kinds),
-    statement=(
-        "For both kinds the loss falls from σ = 0 to its minimum and rises again by σ_max "
-        "(the least significant of the four changes, in loss per feature)."
-    ),
-)
+claims.check("mixing.loss_falls_then_rises", *smallest)
 
-# %% tags=["hide-input"]
+# %%
 report.number("sigma_points", cfg.sigma_points)
 report.number("sigma_max", cfg.sigma_max)
 report.number("sigma_seeds", cfg.sigma_seeds)
@@ -429,14 +383,12 @@ before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
 gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
 jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
-
-# %% tags=["hide-input"]
 print(
     f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12;",
     f"after: {gap:+.2%} ± {gap_err:.2%}",
 )
 
-# %% tags=["hide-input"]
+# %%
 phase1, phase2 = left_result.losses[:, pick] / cfg.p, tuned.losses / cfg.p
 window = max(1, len(phase2) // 50)
 fig, ax = plotting.figure(width=7.0)
@@ -461,13 +413,15 @@ report.figure("fig-mixing-transplant", fig)
 #
 # Training loss per feature of the same models (moving average over 2% of the fine-tuning
 # run), one colour per seed: first on {glue:text}`transplant_name` labels (left of the dotted
-# line), then on clean labels (right of it). Just after the switch the models are
-# {glue:text}`jump_pct:+.1f`% from $1/12$ on clean labels; after fine-tuning,
-# {glue:text}`gap_pct:+.2f`% ± {glue:text}`gap_err_pct:.2f`%.
+# line), then on clean labels (right of it). Once the mixing term is removed from the
+# labels, the loss jumps up and settles near the naive line $1/12$, where models trained on
+# clean labels from the start also end; it never returns to the low loss of the first phase.
 # ```
 #
 # **Criterion.** The transplant claim holds when, after fine-tuning, the seed-mean relative
-# distance from $1/12$ is within the `tolerance` ({glue:text}`tolerance_pct:.0f`%). For
+# distance from $1/12$ is within the `tolerance` ({glue:text}`tolerance_pct:.0f`%) by `z`
+# errors. The paper says the model reverts *immediately*; we fix in advance what that
+# means: within the first `revert_within` share of the fine-tuning run. For
 # comparison, the models trained on clean labels from the start end
 # {glue:text}`clean_gap_pct:+.1f`% from $1/12$ with this training budget. Just
 # after the switch, on clean labels, the models sit at {glue:text}`jump_pct:+.1f`% from
@@ -486,17 +440,9 @@ report.number("revert_fraction_pct", 100 * revert_step / len(phase2))
 # {glue:text}`revert_fraction_pct:.0f`% of the fine-tuning run (`nan`: never).
 
 # %% tags=["hide-input"]
-claims.record(
-    id="mixing.transplant_reverts",
-    statement=(
-        f"After {cfg.finetune_steps} steps of fine-tuning on clean labels, models trained "
-        f"with {cfg.transplant_mixing} M are at the naive loss 1/12 within "
-        f"{cfg.tolerance:.0%} (relative distance, seed mean)."
-    ),
-    measured=gap,
-    error=gap_err,
-    holds=bool(abs(gap) <= cfg.tolerance),
-)
+claims.check("mixing.transplant_reverts", gap, gap_err)
+revert_share = 1.0 if np.isnan(revert_step) else revert_step / len(phase2)
+claims.check("mixing.transplant_immediate", revert_share)
 report.number("clean_gap_pct", -100 * margin[0])
 report.number("jump_pct", 100 * jump)
 report.number("gap_pct", 100 * gap)
@@ -521,5 +467,5 @@ report.number("gap_err_pct", 100 * gap_err)
 # ({numref}`fig-mixing-transplant`). The advantage lives in the mixing term of the labels,
 # not in computing more ReLUs than there are neurons.
 
-# %% tags=["hide-input"]
+# %%
 claims.table()

@@ -46,7 +46,7 @@ from cclib.compressed import mechanism as mech
 from cclib.engine.cache import Cache
 
 cfg = cclib.configure("semi_nmf", globals())
-claims = cclib.ClaimRecorder("semi_nmf", cfg.profile)
+claims = cclib.claims_for(cfg)
 NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))  # 1/12
 KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 
@@ -187,15 +187,10 @@ worst = max(variants, key=lambda v: float(v.at_p.mean.mean()))
 start_gap, start_gap_err = analysis.seed_mean(
     worst.at_p.mean.numpy() - chosen.at_p.mean.numpy(), worst.at_p.stderr.numpy()
 )
-claims.record(
-    id="snmf.start_matters",
-    statement=f"At p = {cfg.p} and σ = {cfg.sigma}, the semi-NMF model from the worst start "
-    f"({worst.init}, {worst.method}) loses more per feature than the chosen one "
-    f"({cfg.snmf_init}, {cfg.snmf_method}); mean over matrices.",
-    measured=start_gap,
-    error=start_gap_err,
-    holds=bool(start_gap > cfg.z * start_gap_err),
-)
+
+# %% tags=["hide-input"]
+worst_name = f"{worst.init}, {worst.method}"
+claims.check("snmf.start_matters", start_gap, start_gap_err, worst=worst_name)
 report.text("method_used", cfg.snmf_method)
 report.text("init_used", cfg.snmf_init)
 report.text("worst_start", f"{worst.init} ({worst.method})")
@@ -204,15 +199,12 @@ random_start = [v for v in variants if (v.method, v.init) == (cfg.snmf_method, "
 above, above_err = analysis.seed_mean(
     random_start.at_p.mean.numpy() - NAIVE, random_start.at_p.stderr.numpy()
 )
-claims.record(
-    id="snmf.random_start_fails_at_p",
-    statement=f"From a dense random start ({cfg.snmf_method}) the semi-NMF model does not beat "
-    f"the clean naive loss at p = {cfg.p} (its loss minus 1/12; in the sparse limit it is "
-    f"{float(random_start.sparse.mean.mean()):.4f}).",
-    measured=above,
-    error=above_err,
-    holds=bool(above + cfg.z * above_err > 0),
-)
+
+# %% tags=["hide-input"]
+claims.check("snmf.random_start_fails_at_p", above, above_err)
+starts = [analysis.seed_mean(v.sparse.mean.numpy(), v.sparse.stderr.numpy()) for v in variants]
+beats_from = [m + cfg.z * e < NAIVE for m, e in starts]
+claims.check("snmf.robust_start", sum(beats_from) / len(beats_from))
 report.number("random_sparse", random_start.sparse.mean.mean())
 report.number("random_at_p", random_start.at_p.mean.mean())
 
@@ -262,23 +254,13 @@ print(
 # %% tags=["hide-input"]
 cost_mean, cost_err = analysis.seed_mean(cost.mean.numpy(), cost.stderr.numpy())
 mc_z = (mc_right.mean.numpy() - exact_right) / mc_right.stderr.numpy()
-claims.record(
-    id="snmf.orientation",
-    statement=f"Built from (I + M)^T instead of I + M, the semi-NMF model's sparse-limit loss "
-    f"per feature is higher ({cfg.mixing} M, σ = {cfg.sigma}; paired difference, mean over "
-    f"matrices); its one-hot response is off by {response_wrong.mean():.1%} of |I + M| "
-    f"against {response_right.mean():.1%} in the right orientation.",
-    measured=cost_mean,
-    error=cost_err,
-    holds=bool(cost_mean > cfg.z * cost_err) or cfg.mixing == "symmetric",
-)
-claims.record(
-    id="snmf.sparse_limit_exact",
-    statement="The k = 1 Monte Carlo stratum reproduces the exact sparse-limit loss of the "
-    "semi-NMF models (largest |z| over the matrices).",
-    measured=float(np.abs(mc_z).max()),
-    holds=bool(np.abs(mc_z).max() < 4),
-)
+
+# %% tags=["hide-input"]
+if cfg.mixing == "symmetric":
+    claims.not_applicable("snmf.orientation", "M is symmetric: both orientations are one")
+else:
+    claims.check("snmf.orientation", cost_mean, cost_err)
+claims.check("snmf.sparse_limit_exact", float(np.abs(mc_z).max()))
 report.number("cost", cost_mean)
 report.number("rank_shift", cfg.n_neurons * cfg.sigma**2 / 3)
 
@@ -395,22 +377,13 @@ report.text("fixed_source", fixed_source)
 
 # %% tags=["hide-input"]
 where = f"p = {cfg.p:g}"
-claims.record(
-    id="snmf.beats_naive",
-    statement=f"The semi-NMF model ({cfg.mixing} M, {where}) beats the clean naive loss 1/12 "
-    f"up to this σ (first upward crossing after the minimum, mean over matrices; the grid "
-    f"ends at {cfg.sigma_max}).",
-    measured=beats[where][0],
-    error=beats[where][1],
-    holds=bool(beats[where][0] > cfg.z * beats[where][1]),
-)
-claims.record(
-    id="snmf.beats_naive_sparse",
-    statement=f"The same in the sparse limit ({cfg.mixing} M).",
-    measured=beats["sparse limit"][0],
-    error=beats["sparse limit"][1],
-    holds=bool(beats["sparse limit"][0] > cfg.z * beats["sparse limit"][1]),
-)
+claims.check("snmf.beats_naive", *beats[where])
+claims.check("snmf.beats_naive_sparse", *beats["sparse limit"])
+profile = kind_curves[where]["semi-NMF"].T  # (matrices, sigma)
+shape = analysis.falls_then_rises(sigmas, profile, half_width=1, replicates=200)
+claims.check("snmf.profile_falls_then_rises", shape.measured, shape.error)
+recross = analysis.seed_mean(snmf.crossings(sigmas, profile.T, NAIVE))
+claims.check("snmf.recross", *recross)
 report.number("beats_naive", beats[where][0])
 report.number("beats_naive_sparse", beats["sparse limit"][0])
 
@@ -436,31 +409,9 @@ print(f"trained - semi-NMF: p = {cfg.p}: {gap[0]:+.4f} ± {gap[1]:.4f}")
 print(f"                    sparse limit: {gap_sparse[0]:+.4f} ± {gap_sparse[1]:.4f}")
 
 # %% tags=["hide-input"]
-claims.record(
-    id="snmf.loss_sigma_0_02",
-    statement=f"Sparse-limit loss per feature of the semi-NMF model at σ = {cfg.sigma} "
-    f"({cfg.mixing} M, mean over matrices); it beats the clean naive 1/12.",
-    measured=snmf_sparse[0],
-    error=snmf_sparse[1],
-    holds=bool(snmf_sparse[0] + cfg.z * snmf_sparse[1] < NAIVE),
-)
-claims.record(
-    id="snmf.loss_sigma_0_02_p0_01",
-    statement=f"Loss per feature of the semi-NMF model at σ = {cfg.sigma} and p = {cfg.p} "
-    f"({cfg.mixing} M, mean over matrices); it beats the clean naive 1/12.",
-    measured=snmf_at_p[0],
-    error=snmf_at_p[1],
-    holds=bool(snmf_at_p[0] + cfg.z * snmf_at_p[1] < NAIVE),
-)
-claims.record(
-    id="snmf.gap_to_trained",
-    statement=f"Trained minus semi-NMF loss per feature at σ = {cfg.sigma}, p = {cfg.p} "
-    f"(paired, mean over matrices): negative, the semi-NMF model does not reach the trained "
-    f"loss (in the sparse limit: {gap_sparse[0]:+.4f} ± {gap_sparse[1]:.4f}).",
-    measured=gap[0],
-    error=gap[1],
-    holds=bool(gap[0] + cfg.z * gap[1] < 0),
-)
+claims.check("snmf.loss_sigma_0_02", *snmf_sparse)
+claims.check("snmf.loss_sigma_0_02_p0_01", *snmf_at_p)
+claims.check("snmf.gap_to_trained", *gap)
 report.number("snmf_sparse", snmf_sparse[0])
 report.number("snmf_sparse_err", snmf_sparse[1])
 report.number("snmf_at_p", snmf_at_p[0])
@@ -525,25 +476,8 @@ denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"
 # ```
 
 # %% tags=["hide-input"]
-claims.record(
-    id="snmf.denser_than_trained",
-    statement="Hoyer sparsity of the trained weights minus that of the semi-NMF weights "
-    f"(the less sparse of W_in and W_out per model, as in the mechanism chapter; σ = "
-    f"{cfg.sigma}, {cfg.mixing} M, mean over matrices): positive, the semi-NMF weights are "
-    f"denser (trained {both['trained'].mean():.3f}, semi-NMF {both['semi-NMF'].mean():.3f}).",
-    measured=denser[0],
-    error=denser[1],
-    holds=bool(denser[0] > cfg.z * denser[1]),
-)
-claims.record(
-    id="snmf.denser_than_trained_w_in",
-    statement="The same for W_in alone: Hoyer sparsity of the trained W_in minus that of the "
-    f"semi-NMF W_in (trained {sparsity['trained']['W_in'].mean():.3f}, semi-NMF "
-    f"{sparsity['semi-NMF']['W_in'].mean():.3f}).",
-    measured=denser_in[0],
-    error=denser_in[1],
-    holds=bool(denser_in[0] > cfg.z * denser_in[1]),
-)
+claims.check("snmf.denser_than_trained", *denser)
+claims.check("snmf.denser_than_trained_w_in", *denser_in)
 report.text("denser_verdict", "denser" if denser[0] > cfg.z * denser[1] else "not denser")
 report.number("sparsity_trained", both["trained"].mean())
 report.number("sparsity_in_trained", sparsity["trained"]["W_in"].mean())
@@ -592,15 +526,7 @@ print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}
 print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")
 
 # %% tags=["hide-input"]
-claims.record(
-    id="snmf.denser_than_trained_long",
-    statement=f"As snmf.denser_than_trained, against models trained {longer.steps} steps of "
-    f"{longer.batch} samples on the same matrices (trained {longer.sparsity.mean():.3f}, "
-    f"semi-NMF {both['semi-NMF'].mean():.3f}).",
-    measured=long_denser[0],
-    error=long_denser[1],
-    holds=bool(long_denser[0] > cfg.z * long_denser[1]),
-)
+claims.check("snmf.denser_than_trained_long", *long_denser)
 long_holds = long_denser[0] > cfg.z * long_denser[1]
 report.text("long_verdict", "denser" if long_holds else "not denser")
 report.number("long_steps", longer.steps)

@@ -11,7 +11,7 @@
 # combination the truth tables predict, with the predicted signs; other gates are read from
 # the same layer; binary weights beat random ones only by a modest factor.**
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (uand_training's value: its models are reused)
 seeds = None  # training seeds per s
@@ -33,7 +33,7 @@ bias_rule = None  # free readout bias of the prediction: learned | min_norm
 tables = None  # class truth tables of the prediction: sampled | ideal
 frozen_share = None  # share of u weights in the random binary layer: trained | half
 
-# %% tags=["hide-input"]
+# %%
 import torch
 
 import cclib
@@ -44,7 +44,7 @@ from cclib.universal_and import readout_study as study
 from cclib.universal_and.experiments import train_run
 
 cfg = cclib.configure("uand_readout", globals())
-claims = cclib.ClaimRecorder("uand_readout", cfg.profile)
+claims = cclib.claims_for(cfg)
 
 # %% [markdown]
 # ## The models
@@ -64,7 +64,7 @@ high = study.instances(result.model, run.indices(cfg.s_high))
 fit_low = study.binary_fit(low)
 fit_high = study.binary_fit(high)
 
-# %% tags=["hide-input"]
+# %%
 report.number("ro_m", cfg.m)
 report.number("ro_d", cfg.d)
 report.number("ro_s_low", cfg.s_low)
@@ -105,8 +105,6 @@ report.number("ro_b", typical[2].mean())
 # %%
 example = readout.ideal_truth_tables(torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05))
 states = ["00", "01", "10", "11"]
-
-# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, example))
 
 # %% [markdown]
@@ -130,13 +128,11 @@ print(study.table(states, readout.CLASSES, example))
 # e_X^2/N_X$ with $a = T^{-1}t$ and $e = T^{-1}\mathbf 1$ (the bias carries no weight decay
 # in this rule; a test checks that no other $c$ gives a smaller readout).
 
-# %% tags=["hide-input"]
+# %%
 example_gates = study.gate_combinations(example)
 report.means("ro_ex", example_gates["and"])
 report.means("ro_ex_xor", example_gates["xor"])
 report.means("ro_ex_first", example_gates["first"])
-
-# %% tags=["hide-input"]
 print(study.combination_table(example_gates))
 
 # %% [markdown]
@@ -163,7 +159,7 @@ state_means = gates.fit.state_means
 compare = study.compare_classes(low, fit_low, pair_set, state_means, cfg.tables, cfg.bias_rule)
 report.number("ro_pairs", len(pair_set))
 
-# %% tags=["hide-input"]
+# %%
 fig, ax = plotting.figure(width=5.6, height=4.2)
 plotting.class_prediction_scatter(ax, compare.predicted, compare.learned)
 report.figure("fig-ro-prediction", fig)
@@ -182,36 +178,24 @@ report.figure("fig-ro-prediction", fig)
 correlation = study.seed_mean(compare.correlation)
 
 # %% tags=["hide-input"]
-claims.record(
-    id="circuit.and_readout_correlation",
-    statement=(
-        f"Correlation of the predicted and the trained per-class mean AND readout weights over "
-        f"pairs and classes (tables = {cfg.tables}, bias_rule = {cfg.bias_rule}; mean over "
-        "seeds). Holds above 0.8."
-    ),
-    measured=correlation[0],
-    error=correlation[1],
-    holds=bool(correlation[0] > 0.8),
-)
+claims.check("circuit.and_readout_correlation", *correlation)
 signs = study.seed_mean(compare.signs_match)
 
 # %% tags=["hide-input"]
-claims.record(
-    id="circuit.and_readout_signs",
-    statement=(
-        "Share of pairs whose trained per-class mean readout weights have the signs A +, "
-        "B1 -, B2 -, C + (mean over seeds). Holds above 0.9."
-    ),
-    measured=signs[0],
-    error=signs[1],
-    holds=bool(signs[0] > 0.9),
-)
+claims.check("circuit.and_readout_signs", *signs)
 report.means("ro", {"corr": correlation, "signs": signs})
+
+# %%
 report.number("ro_signs_pct", 100 * signs[0])
 slope = study.seed_mean(compare.slope)
 report.means("ro", {"slope": slope})
 class_summary = torch.stack([compare.learned_means.mean(0), compare.counts.mean((0, 1))]).T
 print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
+
+# %% tags=["hide-input"]
+by_class = compare.learned_means  # (seeds, classes): mean trained weight per neuron
+c_over_a = by_class[:, readout.CLASSES.index("C")] / by_class[:, readout.CLASSES.index("A")]
+claims.check("circuit.class_c_weight_larger", *study.seed_mean(c_over_a))
 
 # %% [markdown]
 # The correlation is {glue:text}`ro_corr:.3f` ± {glue:text}`ro_corr_err:.1g`, and
@@ -229,8 +213,6 @@ print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 
 # %%
 rules = study.rule_correlations(low, fit_low, pair_set, state_means)
-
-# %% tags=["hide-input"]
 print(study.rules_table(rules))
 report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 
@@ -240,8 +222,6 @@ report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 
 # %%
 mean_tables = compare.tables[0].nanmean(0)  # (states, classes)
-
-# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, mean_tables))
 report.number("ro_t00_A", mean_tables[0, 0])
 report.number("ro_t11_C", mean_tables[3, 3])
@@ -271,7 +251,7 @@ share_low, share_low_class = study.sign_share(low, fit_low, pair_set)
 share_high, share_high_class = study.sign_share(high, fit_high, pair_set)
 titles = [f"s = {cfg.s_low}", f"s = {cfg.s_high}"]
 
-# %% tags=["hide-input"]
+# %%
 fig, axes = plotting.figure(ncols=2, width=9.6, height=4.0)
 plotting.readout_charts(axes, charts, titles)
 report.figure("fig-ro-charts", fig)
@@ -291,17 +271,8 @@ report.text("ro_chart_pair", f"({first_pair[0]}, {first_pair[1]})")
 # %%
 classes_share = study.seed_mean(share_low)
 
-# %% tags=["hide-input"]
-claims.record(
-    id="circuit.readout_chart_classes",
-    statement=(
-        f"At s = {cfg.s_low}, share of the AND readout mass with its class's expected sign "
-        "(A, C positive; B1, B2 negative), mean over pairs and seeds. Holds above 0.8."
-    ),
-    measured=classes_share[0],
-    error=classes_share[1],
-    holds=bool(classes_share[0] > 0.8),
-)
+# %%
+claims.check("circuit.readout_chart_classes", *classes_share)
 report.number("ro_share_low_pct", 100 * classes_share[0])
 report.number("ro_share_high_pct", 100 * share_high.mean())
 shares = torch.stack([share_low_class.mean(0), share_high_class.mean(0)])
@@ -345,8 +316,6 @@ own = study.own_readout_errors(low, pair_set, cfg.s_low, cfg.eval_samples)
 own_loss = own.loss.mean(1)[:, 0]
 closed_and = gates.loss[:, gates.column("and")]
 gate_errors = torch.stack([gates.loss.mean(0), gates.accuracy.mean(0)]).T
-
-# %% tags=["hide-input"]
 print(study.table(gates.gates, ["loss", "accuracy"], gate_errors))
 report.number("ro_fit_samples", cfg.fit_samples)
 report.number("ro_eval_samples", cfg.eval_samples)
@@ -356,7 +325,7 @@ report.number("ro_min_accuracy_pct", 100 * gate_errors[:, 1].min())
 report.number("ro_xor_over_and", gate_errors[gates.column("xor"), 0] / closed_and.mean())
 report.number("ro_and3_over_and", gate_errors[gates.column("and3"), 0] / closed_and.mean())
 
-# %% tags=["hide-input"]
+# %%
 fig, ax = plotting.figure(width=6.4, height=3.4)
 loss_mean, loss_err = gates.loss.mean(0), gates.loss.std(0)
 plotting.grouped_bars(ax, list(gates.gates), {"closed-form readout": (loss_mean, loss_err)}, "loss")
@@ -397,26 +366,11 @@ xor_l1 = study.seed_mean(gates.norm_ratio("xor", "first", order=1))
 
 # %%
 
-# %% tags=["hide-input", "remove-output"]
-claims.record(
-    id="circuit.xor_weight_norm",
-    statement=(
-        "L2 norm of the closed-form XOR readout over that of the single-feature readout on the "
-        "same pair (mean over pairs and seeds). Holds above 1."
-    ),
-    measured=xor_l2[0],
-    error=xor_l2[1],
-    holds=bool(xor_l2[0] - 2 * xor_l2[1] > 1),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.xor_weight_norm", *xor_l2)
 
 # %% tags=["hide-input"]
-claims.record(
-    id="circuit.xor_weight_norm_l1",
-    statement="The same ratio with L1 norms. Holds above 1.",
-    measured=xor_l1[0],
-    error=xor_l1[1],
-    holds=bool(xor_l1[0] - 2 * xor_l1[1] > 1),
-)
+claims.check("circuit.xor_weight_norm_l1", *xor_l1)
 report.means("ro_xor", {"l2": xor_l2, "l1": xor_l1})
 
 # %% [markdown]
@@ -446,11 +400,9 @@ frozen = frozen_result.loss
 report.number("ro_u_share", fit_low.u_fraction.mean())
 report.text("ro_frozen_share", cfg.frozen_share)
 names = list(frozen)
-
-# %% tags=["hide-input"]
 print(study.table(names, ["loss"], [[v.mean()] for v in frozen.values()], digits=4))
 
-# %% tags=["hide-input"]
+# %%
 fig, ax = plotting.figure(width=8.0, height=3.4)
 series = {"AND loss": ([v.mean() for v in frozen.values()], [v.std() for v in frozen.values()])}
 plotting.grouped_bars(ax, names, series, "case-weighted loss")
@@ -473,31 +425,14 @@ binary_factor = study.seed_mean(frozen["gaussian" + suffix] / frozen["binary" + 
 half_factor = study.seed_mean(frozen["gaussian_half"] / frozen["binary_half"])
 share_factor = study.seed_mean(frozen["gaussian"] / frozen["binary"])
 
-# %% tags=["hide-input", "remove-output"]
-claims.record(
-    id="circuit.frozen_random",
-    statement=(
-        "AND loss of a readout trained on a frozen random Gaussian compute layer over the loss "
-        f"of the fully trained model (share of u weights: {cfg.frozen_share}; mean over seeds). "
-        "Holds when the trained model is better (ratio above 1)."
-    ),
-    measured=random_ratio[0],
-    error=random_ratio[1],
-    holds=bool(random_ratio[0] > 1),
-)
+# %% tags=["hide-input"]
+claims.check("circuit.frozen_random_loss", *random_ratio)
 
 # %% tags=["hide-input"]
-claims.record(
-    id="circuit.binary_vs_random",
-    statement=(
-        "Factor by which a frozen random binary compute layer beats a frozen Gaussian one with "
-        f"the same moments (share of u weights: {cfg.frozen_share}; loss ratio Gaussian / "
-        "binary, mean over seeds). Holds for a constant factor between 1 and 10."
-    ),
-    measured=binary_factor[0],
-    error=binary_factor[1],
-    holds=bool(1 < binary_factor[0] < 10),
-)
+trained_share = claims.check("circuit.binary_vs_random", *share_factor)
+even_share = claims.check("circuit.binary_vs_random_half", *half_factor)
+held = sum(c.state == "held" for c in (trained_share, even_share)) / 2
+claims.check("circuit.robust_frozen_share", held)
 report.means("ro_frozen", {"random": random_ratio, "binary": binary_factor})
 report.means("ro_frozen", {"half": half_factor, "atshare": share_factor})
 report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
@@ -511,9 +446,12 @@ report.number("ro_shuffle_gain", (frozen["binary"] / frozen["trained"]).mean())
 # against {glue:text}`ro_share_low_pct:.1f`% in the trained model.
 
 # %% tags=["hide-input"]
-gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
-gauss_share = study.seed_mean(frozen_result.sign_share("gaussian", pair_set))
+gauss_share = study.seed_mean(frozen_result.sign_share("gaussian" + suffix, pair_set))
+claims.check("circuit.frozen_random", *gauss_share)
 report.number("ro_gauss_share_pct", 100 * gauss_share[0])
+
+# %%
+gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
 fig, ax = plotting.figure(width=5.4, height=4.0)
 plotting.readout_charts([ax], [gauss_chart], ["frozen Gaussian layer"])
 report.figure("fig-ro-frozen-chart", fig)
@@ -561,5 +499,5 @@ report.figure("fig-ro-frozen-chart", fig)
 # comparison of binary with Gaussian layers does depend on that share. The readouts are
 # least-squares optima on sampled inputs rather than SGD runs.
 
-# %% tags=["hide-input"]
+# %%
 claims.table()

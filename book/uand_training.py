@@ -42,7 +42,7 @@ from cclib.universal_and import baselines, evaluation, experiments, sweep
 from cclib.universal_and.tasks import UniversalANDTask, case_probabilities
 
 cfg = cclib.configure("uand_training", globals())
-claims = cclib.ClaimRecorder("uand_training", cfg.profile)
+claims = cclib.claims_for(cfg)
 
 # %% [markdown]
 # ## The problem and the model
@@ -269,17 +269,7 @@ high = summary.s_index(cfg.s_high)
 solves = sweep.seed_mean(summary.accuracy[0, low])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.solves_low_s",
-    statement=(
-        f"At s = {cfg.s_low} and the smallest d of the grid (d = {d_grid[0]}, m = {cfg.m}) "
-        "the trained model reads this share of the ANDs correctly at threshold 0.5 (mean of "
-        "the three cases' shares; mean over seeds). Holds at 0.9 or more."
-    ),
-    measured=solves[0],
-    error=solves[1],
-    holds=bool(solves[0] >= 0.9),
-)
+claims.check("uand.solves_low_s", *solves, seeds=cfg.seeds)
 report.number("uand_solves", solves[0])
 report.number("uand_d_min", d_grid[0])
 
@@ -377,105 +367,44 @@ report.number("uand_s_high", cfg.s_high)
 
 # %% tags=["hide-input"]
 binary_low = sweep.pooled(summary.similarity[:, low])
-claims.record(
-    id="uand.binary_similarity_low_s",
-    statement=(
-        f"At s = {cfg.s_low} the two-value fit explains this share of the within-neuron "
-        "variance of W (binary-similarity score, mean over d and seeds); untrained layers "
-        "score about 0.75. Holds at 0.9 or more."
-    ),
-    measured=binary_low[0],
-    error=binary_low[1],
-    holds=bool(binary_low[0] >= 0.9),
-)
+claims.check("uand.binary_similarity_low_s", *binary_low)
 report.number("uand_binary_low", binary_low[0])
 
 # %% tags=["hide-input"]
 u_positive = sweep.pooled(summary.u_positive[:, low])
-claims.record(
-    id="uand.u_positive",
-    statement=f"At s = {cfg.s_low} the share of neurons with u > 0 (mean over d and seeds). "
-    "Holds at 0.9 or more.",
-    measured=u_positive[0],
-    error=u_positive[1],
-    holds=bool(u_positive[0] >= 0.9),
-)
+claims.check("uand.u_positive", *u_positive)
 report.number("uand_sign_u_positive", u_positive[0])
 
 # %% tags=["hide-input"]
 w_negative = sweep.pooled(summary.w_negative[:, low])
-claims.record(
-    id="uand.w_negative",
-    statement=f"At s = {cfg.s_low} the share of neurons with w < 0 (mean over d and seeds). "
-    "Holds at 0.9 or more.",
-    measured=w_negative[0],
-    error=w_negative[1],
-    holds=bool(w_negative[0] >= 0.9),
-)
+claims.check("uand.w_negative", *w_negative)
 report.number("uand_sign_w_negative", w_negative[0])
 
 # %% tags=["hide-input"]
 b_positive = sweep.pooled(summary.b_positive[:, low])
-claims.record(
-    id="uand.b_positive",
-    statement=f"At s = {cfg.s_low} the share of neurons with bias b > 0 (mean over d and "
-    "seeds). Holds at 0.9 or more.",
-    measured=b_positive[0],
-    error=b_positive[1],
-    holds=bool(b_positive[0] >= 0.9),
-)
+claims.check("uand.b_positive", *b_positive)
 report.number("uand_sign_b_positive", b_positive[0])
 
 # %%
 ratio = sweep.pooled(summary.ratio[:, low])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.ratio_u_w",
-    statement=(
-        f"At s = {cfg.s_low} the typical ratio u/w of a neuron's two values (median over "
-        "neurons, mean over d and seeds): the positive value is smaller in size than the "
-        "negative one. Holds for a ratio in (-1, 0)."
-    ),
-    measured=ratio[0],
-    error=ratio[1],
-    holds=bool(-1.0 < ratio[0] < 0.0),
-)
+claims.check("uand.ratio_u_w", *ratio)
 split = sweep.pooled(summary.u_fraction[:, low])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.even_split",
-    statement=(
-        f"At s = {cfg.s_low} the mean share of a neuron's input weights that take the "
-        "larger value u (mean over neurons, d and seeds); the paper sees a roughly even "
-        "split. Holds within 0.1 of 0.5."
-    ),
-    measured=split[0],
-    error=split[1],
-    paper=0.5,
-    holds=bool(abs(split[0] - 0.5) <= 0.1),
-)
+split_claim = claims.check("uand.even_split", *split)
 report.number("uand_ratio", ratio[0])
 report.number("uand_split", split[0])
-report.text("uand_split_verdict", "is even" if abs(split[0] - 0.5) <= 0.1 else "is not even")
+verdicts = {"held": "is even", "failed": "is not even"}
+report.text("uand_split_verdict", verdicts.get(split_claim.state, "is not resolved"))
 
 # %%
 stable = sweep.relative_spread(summary.u[:, low])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.values_stable_in_d",
-    statement=(
-        f"At s = {cfg.s_low} the typical u (median over neurons, mean over seeds) varies "
-        f"across d = {cfg.d_values} by this fraction of its mean ((max - min) / mean). "
-        "Holds below 0.5: the values depend little on d over a grid spanning a factor "
-        f"{d_grid[-1] / d_grid[0]:.0f} in d."
-    ),
-    measured=stable[0],
-    error=stable[1],
-    holds=bool(stable[0] < 0.5),
-)
+spreads = [sweep.relative_spread(getattr(summary, v)[:, low]) for v in ("u", "w", "b")]
+claims.check("uand.values_stable_in_d", *max(spreads, key=lambda x: x[0]))
 report.number("uand_u_spread", stable[0])
 report.number("uand_w_spread", sweep.relative_spread(summary.w[:, low])[0])
 report.number("uand_u_low", summary.u[:, low].mean(axis=1).min())
@@ -516,18 +445,12 @@ report.text("uand_high_phrases", "; ".join(phrases))
 report.number("uand_binary_high", degenerate[0])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.degenerate_high_s",
-    statement=(
-        f"At s = {cfg.s_high} the binary-similarity score (mean over d and seeds) falls well "
-        f"below its value at s = {cfg.s_low}; instead the models learn: "
-        + "; ".join(phrases)
-        + ". Holds when the score is lower by more than 0.1."
-    ),
-    measured=degenerate[0],
-    error=degenerate[1],
-    holds=bool(binary_low[0] - degenerate[0] > 0.1),
-)
+drop = binary_low[0] - degenerate[0]
+claims.check("uand.degenerate_high_s", drop, float(np.hypot(binary_low[1], degenerate[1])))
+
+# %% tags=["hide-input"]
+stays = sweep.pooled(summary.moved[:, high])
+claims.check("uand.high_s_stays_at_init", *stays)
 report.number("uand_binary_drop", binary_low[0] - degenerate[0])
 
 # %% [markdown]
@@ -560,20 +483,10 @@ report.number("uand_alt_wd", cfg.alt_weight_decay)
 
 # %%
 robust = sweep.pooled(variant_summary.similarity[:, 0])
-robust_holds = robust[0] >= 0.9 and sweep.signs_hold(variant_summary, 0.9)
+robust_least = sweep.least_share(variant_summary, robust[0])
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.binary_robust_decay",
-    statement=(
-        f"With weight decay {cfg.alt_weight_decay:g} instead of {cfg.weight_decay:g} "
-        f"(s = {cfg.s_low}, d = {d_grid[middle]}) the binary-similarity score (mean over "
-        "seeds) still reaches 0.9, with u > 0, w < 0 and b > 0 in at least 90% of neurons."
-    ),
-    measured=robust[0],
-    error=robust[1],
-    holds=bool(robust_holds),
-)
+claims.check("uand.binary_robust_decay", robust_least)
 report.number("uand_binary_robust", robust[0])
 report.text("uand_robust_verdict", sweep.circuit_verdict(variant_summary, 0, cfg.s_low))
 report.number("uand_split_robust", variant_summary.u_fraction.mean())
@@ -596,22 +509,12 @@ report.number("uand_split_robust", variant_summary.u_fraction.mean())
 size_run = experiments.size_variant(runs[0], cfg.s_low, cfg.check_m, cfg.check_d)
 size_summary = sweep.summarise([experiments.train_run(size_run, Cache())], cfg.eval_samples)
 size_score = sweep.pooled(size_summary.similarity[:, 0])
-size_holds = size_score[0] >= 0.9 and sweep.signs_hold(size_summary, 0.9)
+size_least = sweep.least_share(size_summary, size_score[0])
 report.number("uand_check_m", cfg.check_m)
 report.number("uand_check_d", cfg.check_d)
 
 # %% tags=["hide-input"]
-claims.record(
-    id="uand.binary_other_m",
-    statement=(
-        f"At m = {cfg.check_m} (d = {cfg.check_d}, s = {cfg.s_low}) the binary-similarity "
-        "score (mean over seeds) reaches 0.9, with u > 0, w < 0 and b > 0 in at least 90% of "
-        "neurons."
-    ),
-    measured=size_score[0],
-    error=size_score[1],
-    holds=bool(size_holds),
-)
+claims.check("uand.binary_other_m", size_least)
 report.text("uand_size_verdict", sweep.circuit_verdict(size_summary, 0, cfg.s_low))
 report.number("uand_size_split", size_summary.u_fraction.mean())
 report.number("uand_size_ratio", size_summary.ratio.mean())

@@ -1,13 +1,23 @@
 """cclib: the library behind ccbook (compressed computation, re-derived).
 
 Chapters import ``cclib`` and call ``cclib.configure(name, globals())`` to resolve their
-parameters, and record what they claim with ``cclib.ClaimRecorder``. Importing this
+parameters, and check the claims declared for them with ``claims = cclib.claims_for(cfg)``
+and ``claims.check(id, measured, error)`` (declarations: ``cclib.book.claims_compressed``,
+``cclib.book.claims_universal_and``). Importing this
 package stays cheap: it imports neither torch nor any Jupyter machinery.
 """
 
-from .book.claims import Claim, ClaimRecorder
+from .book.claims import Claim, ClaimChecker, ClaimRecorder, claims_for
 from .book.params import ParameterError, configure
 
 __version__ = "0.1.0"
 
-__all__ = ["Claim", "ClaimRecorder", "ParameterError", "configure", "__version__"]
+__all__ = [
+    "Claim",
+    "ClaimChecker",
+    "ClaimRecorder",
+    "claims_for",
+    "ParameterError",
+    "configure",
+    "__version__",
+]

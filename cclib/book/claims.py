@@ -14,9 +14,15 @@ recorder rewrites ``$CCBOOK_CLAIMS_FILE`` atomically (the runner points it at
     {"chapter": "naive_baseline", "profile": "quick",
      "claims": [{"id": ..., "chapter": ..., "statement": ..., "paper": 0.0833 | null,
                  "measured": 0.0831, "error": 0.0004 | null, "holds": true,
-                 "profile": "quick"}, ...]}
+                 "profile": "quick", "state": "held", "rule": "|gap| + 2 s.e. <= 0.03",
+                 "source": {"paper": "000", "where": "Fig. 2"} | null, "note": ""}, ...]}
 
-``python -m cclib claims [--json]`` prints all claims of the latest build.
+``state`` is one of ``held``, ``failed``, ``undetermined`` and ``not applicable``
+(:mod:`cclib.book.rules`); ``holds`` is true exactly when the state is ``held``. Chapters
+do not call ``record`` themselves: they check claims declared in advance
+(:func:`claims_for` and :class:`ClaimChecker`), which fills ``rule`` and ``source``.
+
+``python -m cclib claims [--json] [--by-source]`` prints all claims of the latest build.
 """
 
 from __future__ import annotations
@@ -32,9 +38,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-CLAIM_KEYS = ("id", "chapter", "statement", "paper", "measured", "error", "holds", "profile")
+from .rules import FAILED, HELD, NOT_APPLICABLE, PAPERS, STATES, UNDETERMINED, ClaimSpec, claims_of
+
+BASE_KEYS = ("id", "chapter", "statement", "paper", "measured", "error", "holds", "profile")
+CLAIM_KEYS = (*BASE_KEYS, "state", "rule", "source", "note")
 CLAIMS_SUFFIX = ".claims.json"
 MANIFEST = "build.json"
+STATUS_MARKS = {HELD: "\u2713", FAILED: "\u2717", UNDETERMINED: "?", NOT_APPLICABLE: "n/a"}
+#: Order in which the Claims page lists states: what needs attention first.
+STATE_ORDER = {FAILED: 0, UNDETERMINED: 1, HELD: 2, NOT_APPLICABLE: 3}
 
 
 @dataclass(frozen=True)
@@ -49,20 +61,34 @@ class Claim:
     error: float | None
     holds: bool
     profile: str
+    state: str = ""
+    rule: str = ""
+    source: dict[str, str] | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.state:
+            object.__setattr__(self, "state", HELD if self.holds else FAILED)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Claim:
-        missing = [k for k in CLAIM_KEYS if k not in data]
+        missing = [k for k in BASE_KEYS if k not in data]
         if missing:
             raise ValueError(f"claim {data.get('id')!r} lacks keys {missing}")
-        return cls(**{k: data[k] for k in CLAIM_KEYS})
+        return cls(**{k: data[k] for k in CLAIM_KEYS if k in data})
 
     @property
     def status(self) -> str:
-        return "\u2713" if self.holds else "\u2717"
+        return STATUS_MARKS[self.state]
+
+    @property
+    def source_text(self) -> str:
+        if not self.source:
+            return "no source declared"
+        return f"paper {self.source['paper']}, {self.source['where']}"
 
 
 def _scalar(value: Any, what: str) -> Any:
@@ -122,11 +148,18 @@ class ClaimRecorder:
         id: str,
         statement: str,
         measured: Any,
-        holds: Any,
+        holds: Any = None,
         error: Any = None,
         paper: Any = None,
+        state: str | None = None,
+        rule: str = "",
+        source: dict[str, str] | None = None,
+        note: str = "",
     ) -> Claim:
-        """Validate and store one claim, then rewrite the claims file. Returns the claim."""
+        """Validate and store one claim, then rewrite the claims file. Returns the claim.
+
+        Give ``holds`` (held or failed) or ``state`` (any of :data:`~cclib.book.rules.STATES`).
+        """
         if not isinstance(id, str) or not id.strip():
             raise ValueError("claim id must be a non-empty string")
         if any(c.id == id for c in self._claims):
@@ -138,11 +171,28 @@ class ClaimRecorder:
         if error_f is not None and error_f < 0:
             raise ValueError(f"claim {id!r}: error must be >= 0, got {error_f!r}")
         paper_f = _real(paper, f"claim {id!r}: paper", allow_none=True)
+        if state is not None:
+            if state not in STATES:
+                raise ValueError(f"claim {id!r}: state must be one of {STATES}, got {state!r}")
+            if holds is not None and bool(holds) != (state == HELD):
+                raise ValueError(f"claim {id!r}: holds={holds!r} contradicts state {state!r}")
+            holds = state == HELD
         holds_b = _scalar(holds, f"claim {id!r}: holds")
         if not isinstance(holds_b, bool):
             raise ValueError(f"claim {id!r}: holds must be a boolean, got {holds!r}")
         claim = Claim(
-            id, self.chapter, statement.strip(), paper_f, measured_f, error_f, holds_b, self.profile
+            id,
+            self.chapter,
+            statement.strip(),
+            paper_f,
+            measured_f,
+            error_f,
+            holds_b,
+            self.profile,
+            state or (HELD if holds_b else FAILED),
+            rule,
+            dict(source) if source else None,
+            note,
         )
         self._claims.append(claim)
         self.save()
@@ -163,6 +213,115 @@ class ClaimRecorder:
     def table(self) -> ClaimsTable:
         """The chapter's claims, for display as the chapter's last output."""
         return ClaimsTable(self._claims, show_chapter=False)
+
+
+class ClaimChecker(ClaimRecorder):
+    """A recorder that decides a chapter's declared claims (:mod:`cclib.book.rules`).
+
+    ``check(id, measured, error)`` looks up the declaration, fills its statement from the
+    configuration (and any extra ``fields``), applies its rule with thresholds read from
+    the configuration, and records the claim with its rule text, source and state.
+    """
+
+    def __init__(
+        self,
+        cfg: Any,
+        specs: Sequence[ClaimSpec] | None = None,
+        path: str | os.PathLike | None = None,
+    ):
+        super().__init__(cfg.chapter, cfg.profile, path)
+        self.cfg = cfg
+        self.specs = {s.id: s for s in (claims_of(cfg.chapter) if specs is None else specs)}
+
+    def spec(self, id: str) -> ClaimSpec:
+        try:
+            return self.specs[id]
+        except KeyError:
+            raise KeyError(
+                f"claim {id!r} is not declared for chapter {self.chapter!r}; declared: "
+                f"{', '.join(self.specs) or '(none)'}"
+            ) from None
+
+    def _statement(self, spec: ClaimSpec, fields: dict[str, Any]) -> str:
+        values = {**self.cfg.as_dict(), "profile": self.cfg.profile, **fields}
+        try:
+            return spec.statement.format_map(values)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"claim {spec.id!r}: statement field {exc} is not set") from None
+
+    def check(
+        self,
+        id: str,
+        measured: Any,
+        error: Any = None,
+        *,
+        seeds: int | None = None,
+        **fields: Any,
+    ) -> Claim:
+        """Decide declared claim ``id`` on ``measured ± error`` and record it."""
+        spec = self.spec(id)
+        m = _real(measured, f"claim {id!r}: measured", allow_none=False)
+        e = _real(error, f"claim {id!r}: error", allow_none=True)
+        state, note = spec.decide(m, e, self.cfg, seeds)
+        return self.record(
+            id=id,
+            statement=self._statement(spec, fields),
+            measured=m,
+            error=e,
+            paper=spec.paper_value,
+            state=state,
+            rule=spec.rule_text(self.cfg),
+            source=spec.source.as_dict(),
+            note=note,
+        )
+
+    def not_applicable(self, id: str, reason: str, measured: Any = 0.0, **fields: Any) -> Claim:
+        """Record declared claim ``id`` as void under this configuration, saying why."""
+        spec = self.spec(id)
+        return self.record(
+            id=id,
+            statement=self._statement(spec, fields),
+            measured=measured,
+            paper=spec.paper_value,
+            state=NOT_APPLICABLE,
+            rule=spec.rule_text(self.cfg),
+            source=spec.source.as_dict(),
+            note=reason,
+        )
+
+    def absent(self, id: str, reason: str, **fields: Any) -> Claim:
+        """Record declared claim ``id`` as failed because the quantity it needs does not
+        exist in this run (say, a crossover that never happens); ``measured`` is 0 and the
+        note says why."""
+        spec = self.spec(id)
+        return self.record(
+            id=id,
+            statement=self._statement(spec, fields),
+            measured=0.0,
+            paper=spec.paper_value,
+            state=FAILED,
+            rule=spec.rule_text(self.cfg),
+            source=spec.source.as_dict(),
+            note=f"no measured value: {reason}",
+        )
+
+    def unchecked(self) -> list[str]:
+        """Declared ids not (yet) recorded."""
+        done = {c.id for c in self._claims}
+        return [i for i in self.specs if i not in done]
+
+    def table(self) -> ClaimsTable:
+        missing = self.unchecked()
+        if missing:
+            raise RuntimeError(
+                f"chapter {self.chapter!r} declared claims it never checked: {', '.join(missing)}"
+            )
+        return super().table()
+
+
+def claims_for(cfg: Any) -> ClaimChecker:
+    """The claim checker of the chapter ``cfg`` belongs to (see :class:`ClaimChecker`)."""
+    return ClaimChecker(cfg)
 
 
 def write_claims_file(path: str | os.PathLike, data: dict[str, Any]) -> None:
@@ -227,35 +386,73 @@ def _measured(c: Claim) -> str:
     return _fmt(c.measured) + (f" \u00b1 {_fmt(c.error, 2)}" if c.error is not None else "")
 
 
-def summary(claims: Sequence[Claim]) -> str:
-    """E.g. ``3 claims: 2 held, 1 failed``."""
+def summary(claims: Sequence[Claim], name_failures: bool = False) -> str:
+    """E.g. ``3 claims: 2 held, 1 failed``; ``name_failures`` lists the failed and
+    undetermined ids."""
     n = len(claims)
     if n == 0:
         return "no claims recorded"
-    held = sum(c.holds for c in claims)
-    return f"{n} claim{'s' if n != 1 else ''}: {held} held, {n - held} failed"
+    counts = {s: [c.id for c in claims if c.state == s] for s in STATES}
+    parts = [f"{len(counts[HELD])} held", f"{len(counts[FAILED])} failed"]
+    if name_failures and counts[FAILED]:
+        parts[-1] += f" ({', '.join(counts[FAILED])})"
+    if counts[UNDETERMINED]:
+        parts.append(f"{len(counts[UNDETERMINED])} undetermined")
+        if name_failures:
+            parts[-1] += f" ({', '.join(counts[UNDETERMINED])})"
+    if counts[NOT_APPLICABLE]:
+        parts.append(f"{len(counts[NOT_APPLICABLE])} not applicable")
+    return f"{n} claim{'s' if n != 1 else ''}: {', '.join(parts)}"
+
+
+def paper_title(paper: str | None) -> str:
+    if not paper:
+        return "Claims without a declared source"
+    return f"Paper {paper}: {PAPERS.get(paper, 'unknown paper')}"
+
+
+def by_source(claims: Sequence[Claim]) -> list[tuple[str, list[tuple[str, list[Claim]]]]]:
+    """Claims grouped by paper, then by figure / table / section: papers in their key
+    order, groups with a failure first (then undetermined, then the rest, each in book
+    order), and inside a group failures first."""
+    papers: dict[str, dict[str, list[Claim]]] = {}
+    for c in claims:
+        paper = c.source["paper"] if c.source else ""
+        where = c.source["where"] if c.source else "no source declared"
+        papers.setdefault(paper, {}).setdefault(where, []).append(c)
+    out = []
+    for paper in sorted(papers, key=lambda p: (p == "", p)):
+        groups = papers[paper]
+        order = list(groups)
+        ranked = sorted(
+            order,
+            key=lambda w: (min(STATE_ORDER[c.state] for c in groups[w]), order.index(w)),
+        )
+        out.append(
+            (
+                paper,
+                [(w, sorted(groups[w], key=lambda c: STATE_ORDER[c.state])) for w in ranked],
+            )
+        )
+    return out
 
 
 def _rows(claims: Sequence[Claim], show_chapter: bool) -> tuple[list[str], list[list[str]]]:
-    header = ["id", "statement", "paper", "measured", "holds", "profile"]
+    header = ["id", "statement", "rule", "paper", "measured", "state", "profile"]
     if show_chapter:
         header.insert(0, "chapter")
     rows = []
     for c in claims:
-        row = [c.id, c.statement, _fmt(c.paper), _measured(c), c.status, c.profile]
+        row = [c.id, c.statement, c.rule, _fmt(c.paper), _measured(c), c.status, c.profile]
         if show_chapter:
             row.insert(0, c.chapter)
         rows.append(row)
     return header, rows
 
 
-def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
-    """Plain-text table of ``claims`` followed by the held/failed count."""
-    header, rows = _rows(claims, show_chapter)
-    if not rows:
-        return "no claims recorded"
+def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    widths = [min(w, 70) for w in widths]
+    widths = [min(w, 60) for w in widths]
 
     def line(cells: list[str]) -> str:
         out = []
@@ -265,7 +462,29 @@ def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
         return "  ".join(out).rstrip()
 
     sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), sep, *(line(r) for r in rows), "", summary(claims)])
+    return [line(header), sep, *(line(r) for r in rows)]
+
+
+def claims_table(claims: Sequence[Claim], show_chapter: bool = True) -> str:
+    """Plain-text table of ``claims`` followed by the held/failed count."""
+    header, rows = _rows(claims, show_chapter)
+    if not rows:
+        return "no claims recorded"
+    return "\n".join([*_text_table(header, rows), "", summary(claims, name_failures=True)])
+
+
+def claims_by_source(claims: Sequence[Claim]) -> str:
+    """Plain-text view of :func:`by_source`: one table per figure or section."""
+    if not claims:
+        return "no claims recorded"
+    lines = [summary(claims, name_failures=True)]
+    for paper, groups in by_source(claims):
+        lines += ["", "=" * 8 + " " + paper_title(paper)]
+        for where, group in groups:
+            lines += ["", f"-- {where}: {summary(group)}"]
+            header, rows = _rows(group, show_chapter=False)
+            lines += _text_table(header, rows)
+    return "\n".join(lines)
 
 
 _TABLE = "border-collapse: collapse; font-size: 0.9em; width: 100%;"
@@ -274,53 +493,92 @@ _ALIGN = {
     "claim": "left",
     "paper": "right",
     "measured": "right",
-    "holds": "center",
+    "state": "center",
     "profile": "left",
 }
 _NOWRAP = {c: "" if c == "claim" else " white-space: nowrap;" for c in _ALIGN}
+_COLOURS = {HELD: "#1a7f37", FAILED: "#cf222e", UNDETERMINED: "#9a6700", NOT_APPLICABLE: "#57606a"}
+_COLUMNS = ["claim", "paper", "measured", "state", "profile"]
+
+
+def claim_anchor(claim_id: str) -> str:
+    """The HTML id of a claim's row (``claim-`` + its id)."""
+    return "claim-" + "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in claim_id)
+
+
+def _claim_row(claim: Claim, show_chapter: bool) -> str:
+    colour = _COLOURS[claim.state]
+    detail = [f'<code style="font-size: 0.85em;">{html.escape(claim.id)}</code>']
+    if show_chapter:
+        detail.append(f"chapter {html.escape(claim.chapter)}")
+    if claim.rule:
+        detail.append(f"rule: <code>{html.escape(claim.rule)}</code>")
+    if claim.source:
+        detail.append(html.escape(claim.source_text))
+    if claim.note:
+        detail.append(f"<em>{html.escape(claim.note)}</em>")
+    cells = {
+        "claim": f"{html.escape(claim.statement)}<br>"
+        f'<span style="font-size: 0.85em;">{" · ".join(detail)}</span>',
+        "paper": html.escape(_fmt(claim.paper)),
+        "measured": html.escape(_measured(claim)),
+        "state": f'<strong style="color: {colour};" title="{claim.state}">{claim.status}</strong>',
+        "profile": html.escape(claim.profile),
+    }
+    row = "".join(
+        f'<td style="{_CELL} text-align: {_ALIGN[c]};{_NOWRAP[c]}">{cells[c]}</td>'
+        for c in _COLUMNS
+    )
+    cls = "ccbook-claim-holds" if claim.holds else "ccbook-claim-fails"
+    state_cls = "ccbook-claim-" + claim.state.replace(" ", "-")
+    return (
+        f'<tr id="{claim_anchor(claim.id)}" class="{cls} {state_cls}" '
+        f'data-state="{claim.state}" data-chapter="{html.escape(claim.chapter)}">{row}</tr>'
+    )
+
+
+def _group_row(text: str, level: int) -> str:
+    size = "1.05em" if level == 0 else "0.95em"
+    return (
+        f'<tr class="ccbook-claims-{"paper" if level == 0 else "source"}">'
+        f'<td colspan="{len(_COLUMNS)}" style="{_CELL} font-weight: bold; font-size: {size}; '
+        f'padding-top: 0.8em;">{text}</td></tr>'
+    )
 
 
 class ClaimsTable:
-    """Rich display of a list of claims: HTML in Jupyter and the book, text elsewhere."""
+    """Rich display of a list of claims: HTML in Jupyter and the book, text elsewhere.
 
-    def __init__(self, claims: Iterable[Claim], show_chapter: bool = True):
+    ``by_source``: grouped by paper and figure / section, failures first (the Claims
+    page); otherwise in recorded order (a chapter's table)."""
+
+    def __init__(self, claims: Iterable[Claim], show_chapter: bool = True, by_source=False):
         self.claims = list(claims)
         self.show_chapter = show_chapter
+        self.by_source = by_source
 
     @property
     def summary(self) -> str:
-        return summary(self.claims)
+        return summary(self.claims, name_failures=True)
 
     def _repr_html_(self) -> str:
         if not self.claims:
             return "<p><em>No claims recorded.</em></p>"
-        columns = ["claim", "paper", "measured", "holds", "profile"]
-        head = "".join(f'<th style="{_CELL} text-align: {_ALIGN[c]};">{c}</th>' for c in columns)
+        head = "".join(f'<th style="{_CELL} text-align: {_ALIGN[c]};">{c}</th>' for c in _COLUMNS)
         body = []
-        chapter = None
-        for claim in self.claims:
-            if self.show_chapter and claim.chapter != chapter:
-                chapter = claim.chapter
-                body.append(
-                    f'<tr class="ccbook-claims-chapter"><td colspan="{len(columns)}" '
-                    f'style="{_CELL} font-weight: bold; padding-top: 0.8em;">'
-                    f"{html.escape(chapter)}</td></tr>"
-                )
-            colour = "#1a7f37" if claim.holds else "#cf222e"
-            cells = {
-                "claim": f"{html.escape(claim.statement)}<br>"
-                f'<code style="font-size: 0.85em;">{html.escape(claim.id)}</code>',
-                "paper": html.escape(_fmt(claim.paper)),
-                "measured": html.escape(_measured(claim)),
-                "holds": f'<strong style="color: {colour};">{claim.status}</strong>',
-                "profile": html.escape(claim.profile),
-            }
-            row = "".join(
-                f'<td style="{_CELL} text-align: {_ALIGN[c]};{_NOWRAP[c]}">{cells[c]}</td>'
-                for c in columns
-            )
-            cls = "ccbook-claim-holds" if claim.holds else "ccbook-claim-fails"
-            body.append(f'<tr class="{cls}">{row}</tr>')
+        if self.by_source:
+            for paper, groups in by_source(self.claims):
+                body.append(_group_row(html.escape(paper_title(paper)), 0))
+                for where, group in groups:
+                    body.append(_group_row(f"{html.escape(where)} — {summary(group)}", 1))
+                    body += [_claim_row(c, self.show_chapter) for c in group]
+        else:
+            chapter = None
+            for claim in self.claims:
+                if self.show_chapter and claim.chapter != chapter:
+                    chapter = claim.chapter
+                    body.append(_group_row(html.escape(chapter), 1))
+                body.append(_claim_row(claim, show_chapter=False))
         return (
             f'<table class="ccbook-claims" style="{_TABLE}">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -328,6 +586,8 @@ class ClaimsTable:
         )
 
     def __repr__(self) -> str:
+        if self.by_source:
+            return claims_by_source(self.claims)
         return claims_table(self.claims, self.show_chapter)
 
     def __str__(self) -> str:

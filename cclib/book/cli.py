@@ -9,7 +9,8 @@
 - ``params CHAPTER``: the chapter's parameters with each profile's value and help.
 - ``sync [CHAPTER ...]``: re-pair ``book/<name>.py`` with its ``.ipynb`` (jupytext --sync)
   and give the notebook the kernel metadata papermill needs.
-- ``claims [--json] [--dir D]``: the claims of the latest build.
+- ``claims [--json] [--by-source] [--dir D]``: the claims of the latest build (``--by-source``:
+  grouped by paper and figure or section, failures first, as on the Claims page).
 
 Bad input gives one line ``error: ...`` on stderr and exit code 2, before anything is
 written. A chapter that fails while executing gives exit code 1.
@@ -122,6 +123,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     claims = sub.add_parser("claims", help="print the claims of the latest build")
     claims.add_argument("--json", action="store_true", help="JSON list instead of a table")
+    claims.add_argument(
+        "--by-source",
+        action="store_true",
+        help="group by paper and figure or section, failures first (as the Claims page)",
+    )
     claims.add_argument(
         "--dir", default=None, help="executed-build directory (default: ROOT/_build/executed)"
     )
@@ -239,7 +245,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_claims(args: argparse.Namespace) -> int:
-    from .claims import CLAIM_KEYS, claims_table, load_claims
+    from .claims import CLAIM_KEYS, claims_by_source, claims_table, load_claims
     from .runner import project_root
 
     directory = Path(args.dir) if args.dir else project_root() / "_build" / "executed"
@@ -254,6 +260,8 @@ def _cmd_claims(args: argparse.Namespace) -> int:
     if args.json:
         data = [{k: getattr(c, k) for k in CLAIM_KEYS} for c in claims]
         print(json.dumps(data, indent=1, ensure_ascii=False))
+    elif args.by_source:
+        print(claims_by_source(claims))
     else:
         print(claims_table(claims))
     return EXIT_OK

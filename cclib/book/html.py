@@ -10,8 +10,10 @@
   name (not the hash file name myst-nb gives glued figures).
 - One citation style: the bibliography labels its entries by author and year, as the text
   cites them (``ccbook_author_year``, a pybtex style).
+- The cell that records a claim gets the anchor ``computed-<id>``, which the Claims page
+  links to.
 - ``ccbook.css`` (wrapping, tables that fit the column) and ``ccbook.js`` (the Claims page's
-  filters and sorting; no CDN), both in ``book/_static``, are added to every page.
+  filters and links; no CDN), both in ``book/_static``, are added to every page.
 """
 
 from __future__ import annotations
@@ -173,11 +175,14 @@ def _source(cell: nodes.Element) -> str:
 
 
 def add_claim_anchors(app, doctree: nodes.document, docname: str) -> None:
-    """Give the cell that records each claim the anchor ``claim-<id>`` (the Claims page
+    """Give the cell that records each claim the anchor ``computed-<id>`` (the Claims page
     links to it): the ``claims.record(id=...)`` cell whose id (or f-string template) matches.
     Other claims are anchored at the last cell that passes ``claims`` to a helper (such as
     ``mech.record_claims(claims, ...)``), else at the chapter's ``claims.table()`` cell."""
-    from .claims_page import source_anchor
+    from .claims import claim_anchor
+
+    def source_anchor(claim_id: str) -> str:  # beside the chapter table's claim-<id> rows
+        return "computed-" + claim_anchor(claim_id).removeprefix("claim-")
 
     remaining = chapter_claim_ids(docname)
     cells = _cells(doctree)

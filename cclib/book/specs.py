@@ -278,6 +278,18 @@ register(
                 "standard errors by which a margin must clear the tolerance, positive",
                 in_open_closed(0.0, 100.0),
             ),
+            float_param(
+                "sigma_tolerance",
+                0.01,
+                "largest distance of the optimal sigma from the paper's 0.03 that still agrees",
+                in_open_closed(0.0, 1.0),
+            ),
+            float_param(
+                "revert_within",
+                0.1,
+                "share of the fine-tuning run within which the transplant must revert",
+                in_open_closed(0.0, 1.0),
+            ),
         ),
         budget=mixing_budget,
     )
@@ -344,6 +356,12 @@ register(
                 2.0,
                 "standard errors by which a measure must clear its threshold, positive",
                 in_open_closed(0.0, 100.0),
+            ),
+            float_param(
+                "min_sparsity_gain",
+                0.05,
+                "least Hoyer sparsity above a dense Gaussian matrix that counts as sparse",
+                in_open_closed(0.0, 1.0),
             ),
         ),
         budget=mechanism_budget,

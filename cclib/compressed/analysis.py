@@ -151,6 +151,18 @@ def falls_then_rises(
     return FallRise(fall, float(boot[:, 0].std(ddof=1)), rise, float(boot[:, 1].std(ddof=1)))
 
 
+def recrossing(sigmas, curve, level: float) -> float:
+    """The first sigma past the curve's lowest point where it rises back above ``level``
+    (linear interpolation between grid points); the last sigma when it never does."""
+    sigmas, curve = np.asarray(sigmas, dtype=float), np.asarray(curve, dtype=float)
+    low = int(np.argmin(curve))
+    for g in range(low, len(curve) - 1):
+        a, b = curve[g] - level, curve[g + 1] - level
+        if a <= 0 < b:
+            return float(sigmas[g] + (sigmas[g + 1] - sigmas[g]) * (-a) / (b - a))
+    return float(sigmas[-1])
+
+
 def seed_mean(values, stderr=None) -> tuple[np.ndarray, np.ndarray]:
     """Mean over the last axis (seeds) and its standard error.
 

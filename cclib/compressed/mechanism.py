@@ -378,97 +378,52 @@ def summary_table(conditions: dict[str, SeedMeasures]) -> str:
     return "\n".join(rows)
 
 
-@dataclass(frozen=True)
-class Criteria:
-    """When the chapter's claims hold (all differences must clear ``z`` standard errors,
-    except the two index claims, which compare a seed mean with ``d`` directly).
-
-    - ``top_subspace``/``top_subspace_positive``: within ``drop_tolerance`` of ``d``.
-    - ``read_in_positive``/``write_in_positive``: above 1/2 and above the share a random
-      direction puts in the positive eigenspace (positive count / ``n``).
-    - ``offdiag_slope``, ``diag_offset``: positive.
-    - ``m_correlation``: above ``min_correlation``.
-    - ``win_nonnegative``: above 1/2 ("mostly non-negative").
-    - ``weight_sparsity``: the less sparse matrix above ``sparsity_reference`` (a dense
-      Gaussian matrix of the same size).
-    """
-
-    d: int
-    n: int
-    drop_tolerance: float
-    min_correlation: float
-    sparsity_reference: float
-    z: float
+def null_fit(condition: Condition, other: Condition | None = None) -> EntryFit:
+    """The entry fit of models trained on an *independent* M, against this condition's M:
+    the models of seed ``s + 1`` (their own matrix draw) against the M of seed ``s``. Where
+    the seeds share one matrix (or there is one seed), ``other``'s models are used (trained
+    on another kind of M)."""
+    m = condition.m
+    a = condition.w_out @ condition.w_in
+    if m.shape[0] > 1 and not torch.equal(m[0], m[1]):
+        return entry_fit(a.roll(1, dims=0), m)
+    if other is None:
+        raise ValueError("the seeds share one M: pass another condition's models as the null")
+    a_other = other.w_out @ other.w_in
+    return entry_fit(a_other[torch.arange(m.shape[0]) % a_other.shape[0]], m)
 
 
-def record_claims(claims, measures: SeedMeasures, criteria: Criteria, label: str, suffix: str = ""):
-    """Record the chapter's claims for one condition (``label`` in the statements); ids are
-    ``mechanism.<measure><suffix>``."""
-    c, z = criteria, criteria.z
+def check_claims(
+    claims, condition: Condition, null: EntryFit, reference: float, suffix: str = ""
+) -> None:
+    """Check the chapter's declared claims (``mechanism.<measure><suffix>``, see
+    ``cclib.book.claims_compressed``) for one condition. ``null``: :func:`null_fit`;
+    ``reference``: the Hoyer sparsity of a dense Gaussian matrix of the same size."""
+    measures, fit = condition.measures, condition.analysis.fit
+    seeds = len(measures.top_subspace)
+    as_np = lambda t: t.detach().double().cpu().numpy()  # noqa: E731
 
-    def record(name: str, statement: str, holds) -> None:
-        mean, err = mean_and_error(getattr(measures, name))
-        claims.record(
-            id=f"mechanism.{name}{suffix}",
-            statement=f"{label}: {statement}",
-            measured=mean,
-            error=err,
-            holds=bool(holds(mean, err)),
+    def check(name: str, values, **fields) -> None:
+        claims.check(f"mechanism.{name}{suffix}", *mean_and_error(values), seeds=seeds, **fields)
+
+    for name in ("top_subspace", "top_subspace_singular", "top_subspace_positive"):
+        check(name, getattr(measures, name))
+    n = condition.m.shape[-1]
+    chance = max(0.5, float(np.mean(measures.top_subspace_positive)) / n)
+    for name in ("read_in_positive", "write_in_positive"):
+        check(name, getattr(measures, name) - chance, chance=chance)
+    check("offdiag_slope", as_np(fit.offdiag_slope - null.offdiag_slope))
+    check("diag_offset", as_np(fit.diag_offset - null.diag_offset))
+    diagonal = torch.diagonal(condition.m, dim1=-2, dim2=-1)
+    if bool((diagonal.std(-1) <= 1e-5).all()):
+        claims.not_applicable(
+            f"mechanism.diag_slope{suffix}", "the diagonal of M is zero: no slope to fit"
         )
-
-    near_d = lambda mean, err: abs(mean - c.d) <= c.drop_tolerance  # noqa: E731
-    positive = lambda mean, err: mean - z * err > 0  # noqa: E731
-    record(
-        "top_subspace",
-        f"cos(W_out W_in v_k, v_k) over the eigenvectors v_k of the symmetric part of M drops "
-        f"at index {c.d} ± {c.drop_tolerance:g} (the number of neurons).",
-        near_d,
-    )
-    record(
-        "top_subspace_singular",
-        f"cos(W_out W_in v_k, u_k) over the singular vectors of I + M drops at index "
-        f"{c.d} ± {c.drop_tolerance:g}.",
-        near_d,
-    )
-    record(
-        "top_subspace_positive",
-        f"the symmetric part of M has {c.d} ± {c.drop_tolerance:g} positive eigenvalues.",
-        near_d,
-    )
-    chance = max(0.5, float(np.mean(measures.top_subspace_positive)) / c.n)
-    for name, what in [
-        ("read_in_positive", "W_in's rows"),
-        ("write_in_positive", "W_out's columns"),
-    ]:
-        record(
-            name,
-            f"most of the squared norm of {what} lies in the span of the eigenvectors of the "
-            f"symmetric part of M with positive eigenvalue (above {chance:.2f}: half, or what a "
-            "random direction puts there, whichever is larger).",
-            lambda mean, err: mean - z * err > chance,
-        )
-    record("offdiag_slope", "off-diagonal entries of W_out W_in rise with those of M.", positive)
-    record(
-        "diag_offset",
-        "the diagonal entries of W_out W_in carry a positive offset (intercept of their fit).",
-        positive,
-    )
-    record(
-        "m_correlation",
-        f"off-diagonal entries of W_out W_in and M correlate above {c.min_correlation:g}.",
-        lambda mean, err: mean - z * err > c.min_correlation,
-    )
-    record(
-        "win_nonnegative",
-        "most of W_in's absolute weight mass is in non-negative entries (share above 1/2).",
-        lambda mean, err: mean - z * err > 0.5,
-    )
-    record(
-        "weight_sparsity",
-        f"both weight matrices are sparser (Hoyer) than a dense Gaussian matrix "
-        f"({c.sparsity_reference:.3f}); measured: the less sparse of the two.",
-        lambda mean, err: mean - z * err > c.sparsity_reference,
-    )
+    else:
+        check("diag_slope", as_np(fit.diag_slope - null.diag_slope))
+    check("m_correlation", measures.m_correlation)
+    check("win_nonnegative", measures.win_nonnegative)
+    check("weight_sparsity", measures.weight_sparsity - reference)
 
 
 def measure_means(measures: SeedMeasures) -> dict[str, tuple[float, float]]:

@@ -245,3 +245,29 @@ def print_table(rows: Sequence, **columns) -> None:
     for i, row in enumerate(rows):
         cells = "".join(f"{float(np.asarray(columns[name])[i]):18.4g}" for name in names)
         print(f"{str(row):14s}{cells}")
+
+
+def offset_excess(
+    strata, ps: Sequence[float], offsets: Sequence[float], seeds: int, dense_from: float
+) -> tuple[float, float]:
+    """How much worse the naive + offset model is than the trained ones (figure 10 right):
+    for each training ``p >= dense_from`` of ``ps`` (settings of a ``grid_sweep`` with
+    ``seeds`` seeds each), ``(L_hand - L_trained) / L_hand`` at that ``p``, the hand-coded
+    model using ``offsets[j]``; returns the seed mean and error at the ``p`` where it is
+    largest."""
+    from .analysis import seed_mean
+
+    estimate = strata.loss_per_feature(list(ps))  # (K, P)
+    mean = by_setting(estimate.mean, seeds)  # (P settings, seeds, P evaluations)
+    err = by_setting(estimate.stderr, seeds)
+    worst = (-np.inf, 0.0)
+    for j, q in enumerate(ps):
+        if q < dense_from:
+            continue
+        hand = float(offset_loss_per_feature(offsets[j], q))
+        excess = seed_mean((hand - mean[j, :, j]) / hand, err[j, :, j] / hand)
+        if excess[0] > worst[0]:
+            worst = (float(excess[0]), float(excess[1]))
+    if not np.isfinite(worst[0]):
+        raise ValueError(f"no training p at or above {dense_from} in {list(ps)}")
+    return worst

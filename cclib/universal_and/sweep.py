@@ -171,6 +171,14 @@ def signs_hold(summary: SweepSummary, share: float) -> bool:
     )
 
 
+def least_share(summary: SweepSummary, score: float) -> float:
+    """The smallest of ``score`` (a binary-similarity score) and every model's shares of
+    neurons with ``u > 0``, ``w < 0`` and ``b > 0``: the circuit forms when it reaches
+    the threshold (see :func:`signs_hold`)."""
+    signs = (summary.u_positive.min(), summary.w_negative.min(), summary.b_positive.min())
+    return float(min(score, *signs))
+
+
 def compare_models(
     summary: SweepSummary, other: SweepSummary, row: int, s: int, other_row: int = 0
 ) -> str:

@@ -307,3 +307,33 @@ def empty_class_probability(ms: Sequence[int], ds: Sequence[int], dense_q: float
                 smallest = min(q * q, q * (1 - q), (1 - q) ** 2) if q < 1 else 1.0
                 worst = max(worst, min(1.0, 4 * (1 - smallest) ** d) if q < 1 else 0.0)
     return worst
+
+
+def crossover_exponents(
+    m: int, d: int, s_max: int, dense, factor: int = 16, points: int = 5
+) -> tuple[float, float]:
+    """Fitted exponents of the derived crossover (:func:`predicted_crossover`): in ``d``
+    over ``points`` values from ``d`` to ``factor * d`` at ``m``, and in ``log m`` over
+    ``m`` to ``m^2`` at ``factor * d`` (the largest crossovers, farthest from the floor
+    ``s = 2`` of the grid, where the paper's asymptotic scale should apply best). The
+    paper's scale ``sqrt(d) / log(m)^2`` predicts 1/2 and -2. NaN where fewer than 3
+    points have a crossover above the smallest ``s`` (2)."""
+
+    def slope(x: np.ndarray, y: list[float]) -> float:
+        y = np.asarray(y, dtype=float)
+        keep = np.isfinite(y) & (y > 0)
+        if keep.sum() < 3:
+            return float("nan")
+        return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+    def cross(m_: int, d_: int) -> float:
+        if cis_probability(m_, d_) >= 1.0:  # every CiS neuron alike: no variance to compare
+            return float("nan")
+        value = predicted_crossover(m_, d_, s_max, dense)
+        return value if value > 2 else float("nan")  # at the smallest s: not resolved
+
+    ds = np.geomspace(d, factor * d, points).round().astype(int)
+    ms = np.geomspace(m, m**2, points).round().astype(int)
+    in_d = slope(ds.astype(float), [cross(m, int(x)) for x in ds])
+    in_m = slope(np.log(ms.astype(float)), [cross(int(x), factor * d) for x in ms])
+    return in_d, in_m

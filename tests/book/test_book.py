@@ -60,6 +60,22 @@ def test_claims_page_lists_every_claim(smoke_build):
     assert "smoke" in page and " held, " in page and " failed" in page
 
 
+def test_every_declared_claim_recorded_with_rule_and_source(smoke_build):
+    from cclib.book.rules import declared_claims
+
+    executed = smoke_build.build_dir / "executed"
+    for name, specs in declared_claims().items():
+        recorded = json.loads((executed / f"{name}.claims.json").read_text())["claims"]
+        assert [c["id"] for c in recorded if c["id"] in {s.id for s in specs}]
+        assert {c["id"] for c in recorded} == {s.id for s in specs}, name
+        for claim in recorded:
+            assert claim["rule"] and claim["source"]["paper"] and claim["source"]["where"]
+            assert claim["state"] in ("held", "failed", "undetermined", "not applicable")
+    page = (smoke_build.build_dir / "html" / "book" / "claims.html").read_text()
+    assert 'id="claim-mixing.clean_matches_naive"' in page
+    assert "Paper 000" in page and "Paper 004" in page
+
+
 def test_pages_rendered(smoke_build):
     html = smoke_build.build_dir / "html"
     for page in ("intro", "universal_and", "references", *CHAPTERS):

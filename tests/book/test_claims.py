@@ -46,6 +46,10 @@ def test_record_writes_stable_json(recorder):
                 "error": 0.01,
                 "holds": True,
                 "profile": "smoke",
+                "state": "held",
+                "rule": "",
+                "source": None,
+                "note": "",
             }
         ],
     }
@@ -160,7 +164,7 @@ def test_table_rendering(recorder):
     assert text.splitlines()[0].split()[:2] == ["id", "statement"]
     full = claims_table(recorder.claims)
     assert full.splitlines()[0].split()[0] == "chapter"
-    assert full.endswith("2 claims: 1 held, 1 failed")
+    assert full.endswith("2 claims: 1 held, 1 failed (bad)")
 
 
 def test_empty_table():

@@ -353,15 +353,28 @@ def test_claims_json_format(cli, fake_build):
         "error": 0.1,
         "holds": True,
         "profile": "smoke",
+        "state": "held",
+        "rule": "",
+        "source": None,
+        "note": "",
     }
     assert data[1]["paper"] is None and data[1]["error"] is None and data[1]["holds"] is False
+
+
+def test_claims_by_source(cli, fake_build):
+    proc = cli("claims", "--by-source", "--dir", str(fake_build))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "2 claims: 1 held, 1 failed (a.two)"
+    assert "no source declared" in proc.stdout
+    assert proc.stdout.index("a.two") < proc.stdout.index("a.one")  # failures first
 
 
 def test_claims_table(cli, fake_build):
     proc = cli("claims", "--dir", str(fake_build))
     assert proc.returncode == 0, proc.stderr
     assert "a.one" in proc.stdout and "a.two" in proc.stdout
-    assert proc.stdout.strip().endswith("2 claims: 1 held, 1 failed")
+    assert proc.stdout.strip().endswith("2 claims: 1 held, 1 failed (a.two)")
 
 
 def test_claims_without_build(cli, tmp_path):

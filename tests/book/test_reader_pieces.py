@@ -1,23 +1,15 @@
 """The pieces behind the rendered book as a reader sees it, without a browser: formatted
-tables, the parameters table, the Claims page's HTML, the Sphinx extension's helpers and
+tables, the parameters table, the Sphinx extension's helpers and
 the figures' column layout."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from cclib.book import html as book_html
 from cclib.book import plotting
-from cclib.book.claims import Claim
-from cclib.book.claims_page import ClaimsPage, failures_first, source_anchor, summary_line
 from cclib.book.specs import get_spec
 from cclib.book.tables import ParametersTable, Table
-
-
-def claim(id: str, holds: bool, chapter: str = "mixing", statement: str = "s") -> Claim:
-    return Claim(id, chapter, statement, None, 0.5, 0.1, holds, "smoke")
 
 
 def test_table_html_and_text():
@@ -38,23 +30,6 @@ def test_parameters_table_marks_overrides():
     assert "<code>p</code></td><td><strong>0.02</strong>" in html
     assert len(table.entries) == len(spec.params)
     assert "None" not in html
-
-
-def test_claims_page_failures_first_named_and_anchored():
-    claims = [claim("a.one", True), claim("a.two", False), claim("b.three", True, "uand_x")]
-    assert [c.id for c in failures_first(claims)] == ["a.two", "a.one", "b.three"]
-    assert "1 failed" in summary_line(claims) and 'href="#a.two"' in summary_line(claims)
-    html = ClaimsPage(claims)._repr_html_()
-    rows = re.findall(r'<tr id="([^"]+)"[^>]*data-status="(\w+)"', html)
-    assert rows == [("a.two", "failed"), ("a.one", "held"), ("b.three", "held")]
-    assert f'href="mixing.html#{source_anchor("a.one")}"' in html
-    assert 'data-paper="Newgas 2025"' in html and 'select data-filter="status"' in html
-
-
-def test_claim_statement_maths_is_rendered_markup():
-    html = ClaimsPage([claim("a.b", True, statement="loss below $1/12$ <sic>")])._repr_html_()
-    assert '<span class="math notranslate nohighlight">\\(1/12\\)</span>' in html
-    assert "&lt;sic&gt;" in html
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from cclib.book.claims import ClaimRecorder
+from cclib.book.claims import ClaimChecker
 from cclib.book.specs import get_spec
 from cclib.compressed import experiments
 from cclib.compressed import mechanism as mech
@@ -160,13 +160,27 @@ def test_analyse_and_claims_on_a_hand_built_model():
     assert mech.drop_index(result.eigen_similarity).item() == d
     torch.testing.assert_close(result.read_in_positive, result.write_in_positive)
     measures = mech.measure(result, w_in.repeat(2, 1, 1), w_out.repeat(2, 1, 1))
-    criteria = mech.Criteria(d, n, 2, 0.5, mech.gaussian_sparsity(n * d), 2.0)
-    claims = ClaimRecorder("mechanism", "smoke", path=None)
-    mech.record_claims(claims, measures, criteria, "hand-built")
+    pair = lambda t: t.repeat(2, 1, 1)  # noqa: E731
+    condition = mech.Condition(
+        "hand-built",
+        pair(w_in),
+        pair(w_out),
+        pair(m),
+        mech.analyse(pair(w_in), pair(w_out), pair(m)),
+        measures,
+    )
+    other = mech.Condition("other", pair(w_in), pair(w_out.flip(1)), pair(m), result, measures)
+    cfg = get_spec("mechanism").resolve("smoke", n_features=n, n_neurons=d, drop_tolerance=2)
+    claims = ClaimChecker(cfg, path=None)
+    null = mech.null_fit(condition, other)  # the seeds share one M: the other models
+    mech.check_claims(claims, condition, null, mech.gaussian_sparsity(n * d))
     ids = {c.id for c in claims.claims}
     assert {"mechanism.top_subspace", "mechanism.weight_sparsity"} <= ids
-    held = {c.id: c.holds for c in claims.claims}
-    assert held["mechanism.top_subspace"] and held["mechanism.read_in_positive"]
+    assert ids == {s.id for s in claims.specs.values() if "." not in s.id.split(".", 1)[1]}
+    state = {c.id: c.state for c in claims.claims}
+    assert state["mechanism.top_subspace"] == "held"
+    assert state["mechanism.read_in_positive"] == "held"
+    assert state["mechanism.offdiag_slope"] == "undetermined"  # two seeds; needs three
     assert "measure" in mech.summary_table({"a": measures})
 
 

@@ -192,5 +192,10 @@ def test_chapter_runs_under_smoke(tmp_path, cli):
         "regimes.offset_optimum_p0_1",
         "regimes.offset_optimum_p1",
         "regimes.offset_matches_trained",
+        "regimes.offset_matches_all_p",
+        "regimes.one_hot_response_sparse",
+        "regimes.one_hot_response_dense",
+        "regimes.curves_cross",
+        "regimes.robust_70",
     }
     assert wanted <= ids

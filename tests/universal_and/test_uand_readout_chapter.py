@@ -19,7 +19,11 @@ CLAIMS = (
     "circuit.xor_weight_norm",
     "circuit.xor_weight_norm_l1",
     "circuit.frozen_random",
+    "circuit.frozen_random_loss",
     "circuit.binary_vs_random",
+    "circuit.binary_vs_random_half",
+    "circuit.robust_frozen_share",
+    "circuit.class_c_weight_larger",
 )
 
 

@@ -27,6 +27,7 @@ CLAIM_IDS = (
     "uand.even_split",
     "uand.values_stable_in_d",
     "uand.degenerate_high_s",
+    "uand.high_s_stays_at_init",
     "uand.binary_robust_decay",
     "uand.binary_other_m",
 )
