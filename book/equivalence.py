@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import baselines, equivalence, evaluation, experiments, mixing
 from cclib.engine.cache import Cache
 from cclib.engine.sampling import sparse_uniform
@@ -241,7 +241,13 @@ spread = {
     name: float(np.std([getattr(s, name) for s in pool_stats], ddof=1))
     for name in ("offdiag_std", "eig_min", "eig_max", "n_positive")
 }
-print(stats, theory, spread, sep="\n")
+tables.Table(
+    ["statistic of M", "this M", "theory", "spread over embeddings"],
+    [
+        [name, f"{getattr(stats, name):.4g}", f"{getattr(theory, name):.4g}", f"{spread[name]:.2g}"]
+        for name in spread
+    ],
+)
 
 # %% tags=["hide-input"]
 offdiag_dev = stats.offdiag_std - theory.offdiag_std

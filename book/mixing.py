@@ -43,7 +43,7 @@ revert_within = None  # share of the fine-tuning run within which the transplant
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments
 from cclib.compressed.models import MLP
 from cclib.engine.cache import Cache
@@ -164,15 +164,22 @@ report.figure("fig-mixing-p-profile", fig)
 # $L_\text{naive} = 1/12$, and over each condition's own naive loss are (seed mean ± error;
 # the error combines the spread over seeds with the evaluation error):
 
-# %%
+# %% tags=["hide-input"]
 report.number("p_train", cfg.p)
-for c, name in enumerate(conditions):
-    print(
-        f"{name:22s} L/p {loss_at_p[c].mean():.4f}",
-        f"  vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}",
-        f"  own naive {naive_own_grid[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}",
-        f"  final σ {np.round(scales[c], 4)}",
-    )
+tables.Table(
+    ["labels", "L/p", "margin over 1/12", "own naive", "margin over own", "final σ"],
+    [
+        [
+            name,
+            f"{loss_at_p[c].mean():.4f}",
+            f"{margin[c]:+.1%} ± {margin_err[c]:.1%}",
+            f"{naive_own_grid[c].mean():.4f}",
+            f"{own[c]:+.1%} ± {own_err[c]:.1%}",
+            ", ".join(f"{s:.4f}" for s in scales[c]),
+        ]
+        for c, name in enumerate(conditions)
+    ],
+)
 
 # %%
 sym_learned = list(conditions).index("symmetric, learned σ")
@@ -286,13 +293,21 @@ shapes = {
     k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
 }
-for k in kinds:
-    print(
-        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f},",
-        f"L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f},",
-        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f},",
-        f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
-    )
+
+# %% tags=["hide-input"]
+tables.Table(
+    ["kind", "σ*", "L*/p", "fall from σ = 0", "rise to σ_max"],
+    [
+        [
+            k,
+            f"{optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}",
+            f"{optima[k].loss:.4f} ± {optima[k].loss_err:.4f}",
+            f"{shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}",
+            f"{shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
+        ]
+        for k in kinds
+    ],
+)
 
 # %%
 fig, ax = plotting.figure(width=7.0)
