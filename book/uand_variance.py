@@ -279,9 +279,13 @@ cis_pred = va.power_law_fit(np.where(sparse, pred_var["cis"], np.nan), MS, DS, S
 report.number("fit_s_min", cfg.fit_s_min)
 
 # %% tags=["hide-input"]
-print("dense (alpha, delta), mean and error over seeds:", dense_fit)
-print("CiS (alpha, delta), mean and error over seeds:", cis_fit)
-print("fitted to the derived variance: dense", dense_pred, "CiS", cis_pred)
+tables.Table(
+    ["circuit", "α (seeds)", "δ (seeds)", "α derived", "δ derived"],
+    [
+        [name, *(f"{m:.2f} ± {e:.2f}" for m, e in fit), *(f"{v:.2f}" for v in pred)]
+        for name, fit, pred in (("dense", dense_fit, dense_pred), ("CiS", cis_fit, cis_pred))
+    ],
+)
 
 # %%
 exponent_claims = va.exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred)
