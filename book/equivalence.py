@@ -13,7 +13,7 @@
 # learning rate about three times larger; and replacing $M$ by $-M$ changes the loss, so
 # the sign matters.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -36,14 +36,14 @@ function_tolerance = None  # largest float64 output difference that still counts
 histogram_embeddings = None  # embeddings pooled in the eigenvalue histogram
 z = None  # standard errors that separate a resolved difference from noise
 
-# %%
+# %% tags=["hide-input"]
 import dataclasses
 
 import numpy as np
 import torch
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import baselines, equivalence, evaluation, experiments, mixing
 from cclib.engine.cache import Cache
 from cclib.engine.sampling import sparse_uniform
@@ -88,6 +88,8 @@ residual_sweep = experiments.ResidualSweep(
 )
 initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
 norms = initial.w_e.norm(dim=1)  # (K, n) column norms
+
+# %% tags=["hide-input"]
 print(
     f"W_E: {tuple(initial.w_e.shape[1:])},",
     f"column norms in [{float(norms.min()):.7f}, {float(norms.max()):.7f}]",
@@ -146,6 +148,8 @@ x = sparse_uniform(
 gap64 = equivalence.output_gap(initial, m_derived, x, torch.float64)
 gap32 = equivalence.output_gap(initial, m_derived, x, torch.float32)
 gap_wrong_sign = equivalence.output_gap(initial, -m_derived, x, torch.float64)
+
+# %% tags=["hide-input"]
 print(
     f"max |difference|: float64 {gap64:.2e}, float32 {gap32:.2e};",
     f"with -M instead: {gap_wrong_sign:.3f}",
@@ -195,6 +199,8 @@ library_gap = max(
     float((initial.equivalent_mixing().double() - m_derived).abs().max()),
 )
 same_embedding = torch.equal(m_library, initial.equivalent_mixing())
+
+# %% tags=["hide-input"]
 print(
     f"library M vs derived M: {library_gap:.1e};",
     f"identical to the residual model's M: {same_embedding}",
@@ -242,7 +248,13 @@ spread = {
     name: float(np.std([getattr(s, name) for s in pool_stats], ddof=1))
     for name in ("offdiag_std", "eig_min", "eig_max", "n_positive")
 }
-print(stats, theory, spread, sep="\n")
+tables.Table(
+    ["statistic of M", "this M", "theory", "spread over embeddings"],
+    [
+        [name, f"{getattr(stats, name):.4g}", f"{getattr(theory, name):.4g}", f"{spread[name]:.2g}"]
+        for name in spread
+    ],
+)
 
 # %% tags=["hide-input"]
 offdiag_dev = stats.offdiag_std - theory.offdiag_std
@@ -268,7 +280,7 @@ claims.check(
     "equivalence.m_positive_matches_theory", deviation, count_err, theory=theory.n_positive
 )
 
-# %%
+# %% tags=["hide-input"]
 grid = np.linspace(theory.eig_min - 0.05, theory.eig_max + 0.05, 400)
 fig, ax = plotting.figure()
 ax.hist(
@@ -298,7 +310,7 @@ ax.set_ylabel("density")
 ax.legend()
 report.figure("fig-m-spectrum", fig)
 
-# %%
+# %% tags=["hide-input"]
 for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
     report.number(f"m_{name}", getattr(stats, name))
     report.number(f"theory_{name}", getattr(theory, name))
@@ -371,6 +383,8 @@ boosted_result = experiments.run_mlp_sweep(
     boosted_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP, lr x sqrt(w/n)"
 )
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
+
+# %% tags=["hide-input"]
 print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
 
 # %% [markdown]
@@ -398,6 +412,8 @@ boosted_loss = evaluation.loss_per_feature(
 match, match_err = equivalence.unpaired_difference(residual_loss.mean, mapped_loss.mean)
 paired, paired_err = equivalence.paired_difference(residual_loss.mean, mapped_loss.mean)
 naive = baselines.naive_loss_per_feature(m_library[0], cfg.n_features, range(cfg.n_neurons))
+
+# %% tags=["hide-input"]
 print(
     "residual L/p:",
     residual_loss.mean.numpy().round(5),
@@ -411,7 +427,7 @@ print(
 # %% tags=["hide-input"]
 match_claim = claims.check("equivalence.training_match", paired, paired_err, seeds=cfg.seeds)
 
-# %%
+# %% tags=["hide-input"]
 window = max(1, len(residual_result.losses) // 50)
 fig, (left, right) = plotting.figure(ncols=2)
 groups = (
@@ -446,7 +462,7 @@ right.set_xticks(range(3), ["residual", "MLP", "MLP, lr $\\times\\sqrt{w/n}$"])
 right.set_ylabel(f"loss per feature at $p$ = {cfg.p:g}")
 report.figure("fig-training-match", fig)
 
-# %%
+# %% tags=["hide-input"]
 for name, value in (
     ("match", match),
     ("match_err", match_err),
@@ -465,7 +481,7 @@ report.number("boosted_diff", boosted)
 report.number("boosted_err", boosted_err)
 report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
 
-# %%
+# %% tags=["hide-input"]
 verdicts = {
     "held": "within the paired error, as the equivalence predicts",
     "failed": f"beyond {cfg.z:g} paired standard errors, so the claim fails at these settings",
@@ -545,12 +561,14 @@ sign_loss = evaluation.loss_per_feature(
 )
 plus, minus = sign_loss.mean[: cfg.sign_seeds], sign_loss.mean[cfg.sign_seeds :]
 sign_diff, sign_err = equivalence.paired_difference(minus, plus)
+
+# %% tags=["hide-input"]
 print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 
 # %% tags=["hide-input"]
 claims.check("equivalence.opposite_sign", abs(sign_diff), sign_err, seeds=cfg.sign_seeds)
 
-# %%
+# %% tags=["hide-input"]
 fig, (left, right) = plotting.figure(ncols=2)
 plotting.loss_curves(
     left,
@@ -584,7 +602,7 @@ right.set_ylabel("$L/p$ on $-M$ minus $L/p$ on $+M$")
 right.legend()
 report.figure("fig-sign", fig)
 
-# %%
+# %% tags=["hide-input"]
 report.number("plus_mean", plus.mean())
 report.number("minus_mean", minus.mean())
 report.number("sign_diff", sign_diff)
@@ -636,5 +654,5 @@ report.text("sign_verdict", sign_resolved if abs(sign_diff) > cfg.z * sign_err e
 # therefore work with the MLP and the $M$ derived here, keeping in mind that its training
 # at the paper's learning rate lags slightly behind the residual model's.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

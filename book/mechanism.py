@@ -10,7 +10,7 @@
 # follow those of $M$, with an offset on the diagonal; and $W_\text{in}$ is mostly
 # non-negative while both weight matrices are sparse.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -33,11 +33,11 @@ min_correlation = None  # correlation of the entries of M and W_out W_in that co
 z = None  # standard errors by which a measure must clear its threshold
 min_sparsity_gain = None  # least Hoyer sparsity above a dense Gaussian matrix that counts
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import experiments
 from cclib.compressed import mechanism as mech
 from cclib.compressed.models import MLP
@@ -133,7 +133,7 @@ write_eig = mech.alignment(mech.write_directions(emb.w_out), an.eigenvectors)[0]
 read_svd = mech.alignment(mech.read_directions(emb.w_in), an.right)[0]
 write_svd = mech.alignment(mech.write_directions(emb.w_out), an.left)[0]
 
-# %%
+# %% tags=["hide-input"]
 order = mech.neuron_order(read_eig[None])[0]
 maps = [read_eig[order], write_eig[order], read_svd[order], write_svd[order]]
 titles = ["read ($W_\\mathrm{in}$ rows)", "write ($W_\\mathrm{out}$ columns)"]
@@ -165,7 +165,7 @@ report.figure("fig-mechanism-alignment", fig)
 # `write_in_positive` hold when the share clears both $1/2$ and that chance level by `z`
 # standard errors.
 
-# %%
+# %% tags=["hide-input"]
 report.number("emb_npos", n_pos)
 drop = emb.measures.top_subspace.mean()
 positive_count = emb.measures.top_subspace_positive.mean()
@@ -189,7 +189,7 @@ report.means("gaussian_opt", mech.measure_means(conditions["gaussian_opt"].measu
 # alternative `drop_rule = half` takes the first index whose cosine is below $1/2$. We
 # compare the drop with $d$ and with the number of positive eigenvalues of $S$, per seed.
 
-# %%
+# %% tags=["hide-input"]
 index = np.arange(1, cfg.n_features + 1)
 eig_sim = np.stack([c.analysis.eigen_similarity.numpy() for c in conditions.values()])
 svd_sim = np.stack([c.analysis.singular_similarity.numpy() for c in conditions.values()])
@@ -219,8 +219,8 @@ report.figure("fig-mechanism-similarity", fig)
 # The drop indices, seed mean ± standard error, with the smallest and largest seed, and
 # every other measure of this chapter, per condition:
 
-# %%
-print(mech.summary_table({c.label: c.measures for c in conditions.values()}))
+# %% tags=["hide-input"]
+tables.Table(*mech.summary_rows({c.label: c.measures for c in conditions.values()}))
 
 # %% [markdown]
 # For the embedding $M$ the eigen-similarity drops at index
@@ -258,7 +258,7 @@ print(mech.summary_table({c.label: c.measures for c in conditions.values()}))
 # because that projector's off-diagonal entries are themselves correlated with $M$.
 # The tables after the figure give the fits of the trained maps and of $T_d$ (seed means).
 
-# %%
+# %% tags=["hide-input"]
 panels = [mech.scatter_panel(c) for c in conditions.values()]
 fig, axes = plotting.figure(ncols=3, width=11.0, height=3.6)
 plotting.entry_scatters(axes, panels)
@@ -282,6 +282,8 @@ ideal = {
     c.label: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m) for c in conditions.values()
 }
 ideal_emb = ideal[labels["embedding"]]
+
+# %% tags=["hide-input"]
 print("trained W_out W_in:\n" + mech.fit_table(trained_fits))
 print("best rank-d map T_d of I + M:\n" + mech.fit_table(ideal))
 report.number("ideal_slope_embedding", ideal_emb.offdiag_slope.mean().item())
@@ -303,7 +305,7 @@ report.number("ideal_corr_embedding", ideal_emb.offdiag_correlation.mean().item(
 # {glue:text}`min_correlation:.2f`, and require the slope and the offset to be positive by
 # `z` = {glue:text}`z_value:.0f` standard errors.
 
-# %%
+# %% tags=["hide-input"]
 report.number("min_correlation", cfg.min_correlation)
 report.number("drop_tolerance", cfg.drop_tolerance)
 report.number("z_value", cfg.z)
@@ -338,7 +340,7 @@ init = MLP.init(list(range(cfg.seeds)), cfg.n_features, cfg.n_neurons)
 report.number("gaussian_reference", reference)
 report.number("init_sparsity", mech.weight_sparsity(init.w_in.detach()).mean().item())
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.6)
 plotting.weight_histogram(
     axes[0], {f"{c.label}": c.w_in for c in conditions.values()} | {"initial": init.w_in}
@@ -370,7 +372,7 @@ report.figure("fig-mechanism-weights", fig)
 # sparser of the two; $W_\text{out}$ clears the Gaussian value by
 # {glue:text}`out_margin:.3f`.
 
-# %%
+# %% tags=["hide-input"]
 report.number("embedding_win_nonnegative_pct", 100 * emb.measures.win_nonnegative.mean())
 report.number("out_margin", emb.measures.weight_sparsity_out.mean() - reference)
 
@@ -418,6 +420,6 @@ for key, suffix in [
 # inputs the model is close to a low-rank approximation of $I + M$ with a non-negative
 # read-in; the semi-NMF chapter builds such weights by hand.
 
-# %%
+# %% tags=["hide-input"]
 report.number("n_neurons", cfg.n_neurons)
 claims.table()

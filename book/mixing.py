@@ -10,7 +10,7 @@
 # first falls and then rises with the size $\sigma$ of $M$; and a model trained with mixing
 # returns to the naive loss once it is fine-tuned on clean labels.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training and in the sigma sweep, in (0, 1]
 n_features = None  # number of input features n
@@ -40,11 +40,11 @@ z = None  # standard errors by which a margin must clear the tolerance
 sigma_tolerance = None  # largest distance of the optimal sigma from the paper's 0.03
 revert_within = None  # share of the fine-tuning run within which the transplant must revert
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments
 from cclib.compressed.models import MLP
 from cclib.engine.cache import Cache
@@ -130,7 +130,7 @@ naive_own_grid = naive_own.reshape(shape)
 margin, margin_err = analysis.seed_mean(1 - loss_at_p / NAIVE, loss_at_p_err / NAIVE)
 own, own_err = analysis.seed_mean(1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.5, height=4.4)
 per_seed = curves.mean.numpy().reshape(*shape, -1)
 mean = per_seed.mean(1)
@@ -165,17 +165,24 @@ report.figure("fig-mixing-p-profile", fig)
 # $L_\text{naive} = 1/12$, and over each condition's own naive loss are (seed mean ± error;
 # the error combines the spread over seeds with the evaluation error):
 
-# %%
+# %% tags=["hide-input"]
 report.number("p_train", cfg.p)
-for c, name in enumerate(conditions):
-    print(
-        f"{name:22s} L/p {loss_at_p[c].mean():.4f}",
-        f"  vs 1/12: {margin[c]:+.1%} ± {margin_err[c]:.1%}",
-        f"  own naive {naive_own_grid[c].mean():.4f}: {own[c]:+.1%} ± {own_err[c]:.1%}",
-        f"  final σ {np.round(scales[c], 4)}",
-    )
+tables.Table(
+    ["labels", "L/p", "margin over 1/12", "own naive", "margin over own", "final σ"],
+    [
+        [
+            name,
+            f"{loss_at_p[c].mean():.4f}",
+            f"{margin[c]:+.1%} ± {margin_err[c]:.1%}",
+            f"{naive_own_grid[c].mean():.4f}",
+            f"{own[c]:+.1%} ± {own_err[c]:.1%}",
+            ", ".join(f"{s:.4f}" for s in scales[c]),
+        ]
+        for c, name in enumerate(conditions)
+    ],
+)
 
-# %%
+# %% tags=["hide-input"]
 sym_learned = list(conditions).index("symmetric, learned σ")
 asym_learned = list(conditions).index("gaussian, learned σ")
 report.number("learned_sym", scales[sym_learned].mean())
@@ -287,15 +294,23 @@ shapes = {
     k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
     for i, k in enumerate(kinds)
 }
-for k in kinds:
-    print(
-        f"{k:10s} sigma* = {optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f},",
-        f"L*/p = {optima[k].loss:.4f} ± {optima[k].loss_err:.4f},",
-        f"fall {shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f},",
-        f"rise {shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
-    )
 
-# %%
+# %% tags=["hide-input"]
+tables.Table(
+    ["kind", "σ*", "L*/p", "fall from σ = 0", "rise to σ_max"],
+    [
+        [
+            k,
+            f"{optima[k].sigma:.4f} ± {optima[k].sigma_err:.4f}",
+            f"{optima[k].loss:.4f} ± {optima[k].loss_err:.4f}",
+            f"{shapes[k].fall:.4f} ± {shapes[k].fall_err:.4f}",
+            f"{shapes[k].rise:.4f} ± {shapes[k].rise_err:.4f}",
+        ]
+        for k in kinds
+    ],
+)
+
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.0)
 plotting.lines_with_bands(
     ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3
@@ -349,7 +364,7 @@ parts = [
 smallest = min(parts, key=lambda part: part[0] / max(part[1], 1e-12))
 claims.check("mixing.loss_falls_then_rises", *smallest)
 
-# %%
+# %% tags=["hide-input"]
 report.number("sigma_points", cfg.sigma_points)
 report.number("sigma_max", cfg.sigma_max)
 report.number("sigma_seeds", cfg.sigma_seeds)
@@ -384,12 +399,14 @@ before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
 gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
 jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
+
+# %% tags=["hide-input"]
 print(
     f"on clean labels before fine-tuning: {jump:+.1%} ± {jump_err:.1%} from 1/12;",
     f"after: {gap:+.2%} ± {gap_err:.2%}",
 )
 
-# %%
+# %% tags=["hide-input"]
 phase1, phase2 = left_result.losses[:, pick] / cfg.p, tuned.losses / cfg.p
 window = max(1, len(phase2) // 50)
 fig, ax = plotting.figure(width=7.0)
@@ -468,5 +485,5 @@ report.number("gap_err_pct", 100 * gap_err)
 # ({numref}`fig-mixing-transplant`). The advantage lives in the mixing term of the labels,
 # not in computing more ReLUs than there are neurons.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

@@ -9,7 +9,7 @@
 # trains the simplified one-layer model on clean labels ($M = 0$). The claim: **without
 # mixing, training reaches the naive loss of 1/12 per feature, and does not beat it.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -30,7 +30,7 @@ mc_samples = None  # Monte Carlo samples for the naive baseline
 sigma_grid = None  # number of sigma values for the naive-with-mixing check, at least 2
 tolerance = None  # relative distance from the naive loss that still counts as a match
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -87,6 +87,8 @@ naive_mc_all = evaluation.monte_carlo_loss_per_feature(
     naive_model, clean_task, cfg.p, cfg.mc_samples
 )
 naive_mc = naive_mc_all[0]
+
+# %% tags=["hide-input"]
 print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
 
 # %% tags=["hide-input"]
@@ -141,7 +143,7 @@ mixing_excess = cfg.n_features * sigma_grid[at] ** 2 / 3
 report.number("sigma_value", sigma_grid[at])
 report.number("naive_sigma_pct", 100 * mixing_excess / naive_exact)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure()
 plotting.errorbars(
     ax, sigma_grid, simulated.mean, 2 * simulated.stderr, label="simulation (±2 s.e.)"
@@ -185,7 +187,7 @@ naive_here = [
     baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons)) for m in mixings
 ]
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure()
 plotting.loss_curves(
     ax,
@@ -219,6 +221,8 @@ trained = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples)
 naive_ref = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=cfg.seeds)
 gap = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples, baseline=naive_ref)
 relative, relative_err = gap.mean.numpy() / naive_here, gap.stderr.numpy() / naive_here
+
+# %% tags=["hide-input"]
 print(
     "trained L/p:",
     trained.mean.numpy().round(5),
@@ -253,7 +257,7 @@ report.number("seed_err_pct", 100 * seed_err)
 # chapter's $p$ on a grid of evaluation probabilities. The naive line is flat by
 # {eq}`eq-naive-loss`.
 
-# %%
+# %% tags=["hide-input"]
 p_grid = np.logspace(-3, 0, 25)
 curve = evaluation.loss_per_feature(models, task, p_grid, max(2, cfg.eval_samples // 4))
 fig, ax = plotting.figure()
@@ -291,5 +295,5 @@ report.figure("fig-naive-vs-p", fig)
 # advantage of the compressed-computation model must come from somewhere else. The next
 # chapters show where.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

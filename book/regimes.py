@@ -10,7 +10,7 @@
 # solution types each win in their own regime, the exactly-one-active model behaves like
 # the sparse one, and a hand-coded naive + offset model explains the dense solution.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # the sparse training p of figures 8 and 9 (compared with the one-active model)
 n_features = None  # number of input features n
@@ -38,12 +38,12 @@ strength = None  # total positive weight a feature needs to count as represented
 tolerance = None  # relative difference that still counts as a match
 z = None  # standard errors by which a margin must clear its threshold
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 import torch
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments, regimes
 from cclib.engine.cache import Cache
 from cclib.engine.training import nonempty_horizon
@@ -96,7 +96,7 @@ task = experiments.trained_task(sweep, result)
 ps = regimes.train_ps(cfg)
 labels = [f"p = {q:g}" for q in ps] + ["one active"]
 
-# %%
+# %% tags=["hide-input"]
 report.text("mixing_kind", cfg.mixing)
 report.text("train_ps_text", ", ".join(f"{q:g}" for q in ps))
 report.number("fig7_instances", len(sweep.instances))
@@ -124,7 +124,7 @@ err_curves = regimes.by_setting(curves.stderr, cfg.seeds)
 own, own_err = regimes.at_own_p(strata, [i.p for i in sweep.instances])
 report.number("p_points", cfg.p_points)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.5, height=4.6)
 own_mean = regimes.by_setting(own, cfg.seeds)[: len(ps)].mean(1)
 plotting.regime_curves(ax, p_grid, mean_curves[: len(ps)].mean(1), ps, own_mean)
@@ -162,7 +162,9 @@ cross = regimes.seed_crossovers(p_grid, mean_curves[sparse], mean_curves[dense])
 margins = 1 - mean_curves / NAIVE  # (setting, seed, p_eval)
 sparse_margin = analysis.seed_mean(margins[sparse][:, 0], err_curves[sparse][:, 0] / NAIVE)
 dense_margin = analysis.seed_mean(margins[dense][:, -1], err_curves[dense][:, -1] / NAIVE)
-print("crossover p per seed:", cross.round(4))
+
+# %% tags=["hide-input"]
+print("crossover p per seed:", tables.listed(cross, ".4f"))
 print("margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(*sparse_margin))
 print("margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(*dense_margin))
 
@@ -228,7 +230,7 @@ claims.check("regimes.one_hot_response_sparse", *responding)
 strong_share = analysis.seed_mean((at_one[dense] > 0.5).mean(-1))
 claims.check("regimes.one_hot_response_dense", *strong_share)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=8.4, height=3.6)
 plotting.one_hot_lines(axes[0], values, response[0], ideal[0].mean(dim=1))
 plotting.one_hot_lines(axes[1], values, response[1], ideal[1].mean(dim=1))
@@ -268,7 +270,7 @@ regimes.print_table(labels, median_largest_share=shares.mean(1), features_alone=
 report.number("share_pct", 100 * cfg.share)
 report.number("strength_value", cfg.strength)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.8)
 one = [contrib[k] for k in pick]
 plotting.stacked_contributions(axes[0], one[0], regimes.stacked_order(one[0]))
@@ -350,6 +352,8 @@ hand_strata = evaluation.strata_losses(hand, grid_task, counts_clean, cfg.eval_s
 hand_loss = hand_strata.loss_per_feature(clean_p)  # (offset, p)
 closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_p)[None])
 z_offset = (hand_loss.mean.numpy() - closed) / hand_loss.stderr.numpy()
+
+# %% tags=["hide-input"]
 print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
 
 # %%
@@ -357,9 +361,16 @@ grid_best = regimes.grid_optima(offsets, hand_loss.mean.numpy())
 n, d = cfg.n_features, cfg.n_neurons
 simulated = regimes.simulated_offsets(clean_p, n, d, cfg.offset_samples)  # (P, 2)
 exact = regimes.optimal_offset(clean_p, cfg.n_neurons)
-print("closed-form c*:", exact.round(5))
-print("grid search c*:", np.round(grid_best, 5))
-print("least squares c*:", simulated[:, 0].round(5), "±", simulated[:, 1].round(5))
+
+# %% tags=["hide-input"]
+print("closed-form c*:", tables.listed(exact, ".5f"))
+print("grid search c*:", tables.listed(grid_best, ".5f"))
+print(
+    "least squares c*:",
+    tables.listed(simulated[:, 0], ".5f"),
+    "±",
+    tables.listed(simulated[:, 1], ".5f"),
+)
 report.number("offset_points", cfg.offset_points)
 report.number("offset_samples", cfg.offset_samples)
 
@@ -393,7 +404,7 @@ report.number("clean_seeds", cfg.seeds)
 # every training $p$, shows where the dense solution takes over, with the chapter's $M$ and
 # with clean labels.
 
-# %%
+# %% tags=["hide-input"]
 clean_contrib = regimes.contributions(clean_models)
 clean_alone = regimes.dominant_features(clean_contrib, cfg.share, cfg.strength)
 clean_alone = regimes.by_setting(clean_alone, cfg.seeds)  # (p, seed)
@@ -429,7 +440,7 @@ report.number("mix_var", float(mixings.square().sum(dim=2).mean()) / 3)
 # and with mixing it is approached only in the middle of the dense range (whether longer
 # training closes the gap we have not checked).
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.5, height=3.9)
 p_line = np.geomspace(1e-3, 1, 200)
 axes[0].plot(p_line, regimes.optimal_offset(p_line, cfg.n_neurons), label="closed form $c^*$")
@@ -456,8 +467,9 @@ report.figure("fig-regimes-offset", fig)
 # the square marks its end) and from least squares on simulated inputs (±2 standard errors).
 # Right: loss per feature of models trained on clean labels (solid, seed
 # means; colour = training $p$) and of the naive + offset model with the offset of the same
-# training $p$ (dashed, exact). On sparse inputs neither beats $1/12$ (clean labels); on
-# dense inputs both do, by about the same amount.
+# training $p$ (dashed, exact; the dashed grey line is $1/12$). Trained and evaluated at
+# $p = 1$, the naive + offset model's loss per feature is {glue:text}`hand_at_1:.4f` and the
+# trained models' {glue:text}`trained_at_1:.4f` (seed mean).
 # ```
 #
 # **Does the offset explain the trained model?** At $p = 1$ (training and evaluation) we compare the
@@ -476,6 +488,8 @@ hand_at_1 = float(regimes.offset_loss_per_feature(exact[dense_j], 1.0))
 gap = analysis.seed_mean(hand_at_1 - trained_at_1, trained_err)
 offsets_trained = regimes.effective_offset(clean_models, cfg.share, cfg.strength)
 own_offset = regimes.by_setting(offsets_trained, cfg.seeds)  # (p, seed)
+
+# %% tags=["hide-input"]
 print(f"hand-coded minus trained at p = 1: {gap[0]:+.5f} ± {gap[1]:.5f}")
 regimes.print_table(clean_p, trained_offset=own_offset.mean(1), optimal_offset=exact)
 
@@ -516,5 +530,5 @@ report.number("trained_offset", trained_offset[0])
 # which the paper's remark that noise does not change the dense behaviour does not lead one to
 # expect.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

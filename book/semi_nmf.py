@@ -10,7 +10,7 @@
 # **the semi-NMF model beats the naive loss for a range of $\sigma$, does not reach the
 # trained model's loss, and its weights are less sparse than the trained weights.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability of training and of the evaluation off the sparse limit, in (0, 1]
 n_features = None  # number of input features n
@@ -37,11 +37,11 @@ long_steps = None  # steps (batches of 2048) of longer-trained copies of the mod
 eval_samples = None  # evaluation samples per number of active features
 z = None  # standard errors by which a difference must clear zero
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report, specs
+from cclib.book import plotting, report, specs, tables
 from cclib.compressed import analysis, baselines, evaluation, experiments, snmf
 from cclib.compressed import mechanism as mech
 from cclib.engine.cache import Cache
@@ -140,9 +140,11 @@ fixed_task_all = experiments.trained_task(fixed, fixed_result)
 trained, task = snmf.select(experiments.load_mlp(fixed_result), fixed_task_all, fixed_rows)
 m_fixed = snmf.effective_mixing(task)  # (S, n, n)
 variants = snmf.study_variants(task, cfg.n_neurons, cfg.snmf_iterations, cfg.p, cfg.eval_samples)
+
+# %% tags=["hide-input"]
 print(snmf.variants_table(variants))
 
-# %%
+# %% tags=["hide-input"]
 labels = [f"{v.init}\n{v.method[:4]}" for v in variants]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.6)
 plotting.grouped_bars(
@@ -180,7 +182,7 @@ report.number("p_eval", cfg.p)
 # wrong ones as soon as two features are active.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 chosen = [v for v in variants if (v.method, v.init) == (cfg.snmf_method, cfg.snmf_init)][0]
 worst = max(variants, key=lambda v: float(v.at_p.mean.mean()))
 start_gap, start_gap_err = analysis.seed_mean(
@@ -240,12 +242,17 @@ response_wrong = (snmf.one_hot_response(wrong) - target).norm(dim=(1, 2)) / targ
 cost = snmf.stratum_one(wrong, task, cfg.eval_samples, baseline=hand)  # wrong minus right
 exact_right = snmf.sparse_limit_loss(hand, m_fixed).numpy()
 mc_right = snmf.stratum_one(hand, task, cfg.eval_samples)
-print(f"largest |one-hot response - F G^T| of the model: {exactness:.1e}")
-print(f"relative one-hot error: right {response_right.numpy().round(4)}")
-print(f"                        transposed {response_wrong.numpy().round(4)}")
-print(f"sparse limit, exact {exact_right.round(4)}, Monte Carlo {mc_right.mean.numpy().round(4)}")
 
-# %%
+# %% tags=["hide-input"]
+print(f"largest |one-hot response - F G^T| of the model: {exactness:.1e}")
+print(f"relative one-hot error: right {tables.listed(response_right.numpy(), '.4f')}")
+print(f"                        transposed {tables.listed(response_wrong.numpy(), '.4f')}")
+print(
+    f"sparse limit, exact {tables.listed(exact_right, '.4f')},",
+    f"Monte Carlo {tables.listed(mc_right.mean.numpy(), '.4f')}",
+)
+
+# %% tags=["hide-input"]
 cost_mean, cost_err = analysis.seed_mean(cost.mean.numpy(), cost.stderr.numpy())
 mc_z = (mc_right.mean.numpy() - exact_right) / mc_right.stderr.numpy()
 
@@ -311,7 +318,7 @@ curves = {
     for where, e in (("sparse limit", sparse), (f"p = {cfg.p:g}", at_p))
 }
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, nrows=2, width=9.5, height=7.0)
 plotting.seed_band_grid(
     axes,
@@ -352,12 +359,18 @@ report.number("sigma_seeds", cfg.sigma_seeds)
 # $\sigma$ grid when $\sigma_\text{max}/(\texttt{sigma\_points} - 1)$ divides $\sigma$,
 # otherwise from its conditions sweep, which trains exactly these models).
 
-# %%
+# %% tags=["hide-input"]
 kind_curves = {w: c for (k, w), c in curves.items() if k == cfg.mixing}
 cross = {w: snmf.crossings(sigmas, c["semi-NMF"], NAIVE) for w, c in kind_curves.items()}
 cross = {w: np.nan_to_num(c, nan=0.0) for w, c in cross.items()}
 beats = {w: analysis.seed_mean(c) for w, c in cross.items()}
-print({w: f"{m:.4f} ± {e:.4f} (per matrix {cross[w].round(4)})" for w, (m, e) in beats.items()})
+tables.Table(
+    ["evaluated at", "largest σ with semi-NMF below 1/12", "per matrix"],
+    [
+        [w, f"{m:.4f} ± {e:.4f}", ", ".join(f"{c:.4f}" for c in cross[w])]
+        for w, (m, e) in beats.items()
+    ],
+).show()
 report.number("n_fixed", len(fixed_rows))
 report.number("train_steps", fixed.horizons()[0])
 report.number("train_batch", cfg.batch_size)
@@ -389,6 +402,8 @@ gap_est = evaluation.loss_per_feature(trained, task, cfg.p, cfg.eval_samples, ba
 gap = analysis.seed_mean(gap_est.mean.numpy(), gap_est.stderr.numpy())
 gap_sparse_est = snmf.stratum_one(trained, task, cfg.eval_samples, baseline=hand)
 gap_sparse = analysis.seed_mean(gap_sparse_est.mean.numpy(), gap_sparse_est.stderr.numpy())
+
+# %% tags=["hide-input"]
 print(f"semi-NMF: sparse limit {snmf_sparse[0]:.4f} ± {snmf_sparse[1]:.4f}")
 print(f"          p = {cfg.p}: {snmf_at_p[0]:.4f} ± {snmf_at_p[1]:.4f}")
 print(f"trained - semi-NMF: p = {cfg.p}: {gap[0]:+.4f} ± {gap[1]:.4f}")
@@ -417,7 +432,7 @@ report.text("gap_verdict", "does not reach" if gap[0] + cfg.z * gap[1] < 0 else 
 # chapter {ref}`mechanism` summarises both matrices of a model by the sparsity of the
 # less sparse one; we do the same.
 
-# %%
+# %% tags=["hide-input"]
 order_t, order_h = snmf.neuron_order(trained.w_in[0]), snmf.neuron_order(hand.w_in[0])
 fig, axes = plotting.figure(ncols=2, nrows=2, width=9.5, height=6.0)
 plotting.weight_maps(
@@ -433,7 +448,7 @@ plotting.weight_maps(
 )
 report.figure("fig-snmf-weights", fig)
 
-# %%
+# %% tags=["hide-input"]
 sparsity = {
     name: {
         "W_in": mech.weight_sparsity(model.w_in.detach()).numpy(),
@@ -442,9 +457,10 @@ sparsity = {
     }
     for name, model in {"trained": trained, "semi-NMF": hand}.items()
 }
-print(
-    {name: {k: round(float(v.mean()), 3) for k, v in vs.items()} for name, vs in sparsity.items()}
-)
+tables.Table(
+    ["model", *next(iter(sparsity.values()))],
+    [[name, *(f"{float(v.mean()):.3f}" for v in vs.values())] for name, vs in sparsity.items()],
+).show()
 both = {k: np.minimum(v["W_in"], v["W_out"]) for k, v in sparsity.items()}
 denser = analysis.seed_mean(both["trained"] - both["semi-NMF"])
 denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"]["W_in"])
@@ -501,7 +517,12 @@ long_gap = analysis.seed_mean(longer.gap.mean.numpy(), longer.gap.stderr.numpy()
 long_gap_sparse = analysis.seed_mean(
     longer.gap_sparse.mean.numpy(), longer.gap_sparse.stderr.numpy()
 )
-print(f"Hoyer W_in {longer.sparsity_in.round(3)}, W_out {longer.sparsity_out.round(3)}")
+
+# %% tags=["hide-input"]
+print(
+    f"Hoyer W_in {tables.listed(longer.sparsity_in, '.3f')},",
+    f"W_out {tables.listed(longer.sparsity_out, '.3f')}",
+)
 print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}")
 print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")
 
@@ -563,5 +584,5 @@ report.number("long_gap_sparse", long_gap_sparse[0])
 # how it started its factorisation, nor give the numbers behind its figure 6, so we can
 # compare only its qualitative statements, which the claims table below checks one by one.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

@@ -11,7 +11,7 @@
 # combination the truth tables predict, with the predicted signs; other gates are read from
 # the same layer; binary weights beat random ones only by a modest factor.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (uand_training's value: its models are reused)
 seeds = None  # training seeds per s
@@ -34,7 +34,7 @@ bias_rule = None  # free readout bias of the prediction: learned | min_norm
 tables = None  # class truth tables of the prediction: sampled | ideal
 frozen_share = None  # share of u weights in the random binary layer: trained | half
 
-# %%
+# %% tags=["hide-input"]
 import torch
 
 import cclib
@@ -65,7 +65,7 @@ high = study.instances(result.model, run.indices(cfg.s_high))
 fit_low = study.binary_fit(low)
 fit_high = study.binary_fit(high)
 
-# %%
+# %% tags=["hide-input"]
 report.number("ro_m", cfg.m)
 report.number("ro_d", cfg.d)
 report.number("ro_s_low", cfg.s_low)
@@ -106,6 +106,8 @@ report.number("ro_b", typical[2].mean())
 # %%
 example = readout.ideal_truth_tables(torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05))
 states = ["00", "01", "10", "11"]
+
+# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, example))
 
 # %% [markdown]
@@ -129,11 +131,13 @@ print(study.table(states, readout.CLASSES, example))
 # e_X^2/N_X$ with $a = T^{-1}t$ and $e = T^{-1}\mathbf 1$ (the bias carries no weight decay
 # in this rule; a test checks that no other $c$ gives a smaller readout).
 
-# %%
+# %% tags=["hide-input"]
 example_gates = study.gate_combinations(example)
 report.means("ro_ex", example_gates["and"])
 report.means("ro_ex_xor", example_gates["xor"])
 report.means("ro_ex_first", example_gates["first"])
+
+# %% tags=["hide-input"]
 print(study.combination_table(example_gates))
 
 # %% [markdown]
@@ -160,7 +164,7 @@ state_means = gates.fit.state_means
 compare = study.compare_classes(low, fit_low, pair_set, state_means, cfg.tables, cfg.bias_rule)
 report.number("ro_pairs", len(pair_set))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=5.6, height=4.2)
 plotting.class_prediction_scatter(ax, compare.predicted, compare.learned)
 report.figure("fig-ro-prediction", fig)
@@ -186,11 +190,13 @@ signs = study.seed_mean(compare.signs_match)
 claims.check("circuit.and_readout_signs", *signs)
 report.means("ro", {"corr": correlation, "signs": signs})
 
-# %%
+# %% tags=["hide-input"]
 report.number("ro_signs_pct", 100 * signs[0])
 slope = study.seed_mean(compare.slope)
 report.means("ro", {"slope": slope})
 class_summary = torch.stack([compare.learned_means.mean(0), compare.counts.mean((0, 1))]).T
+
+# %% tags=["hide-input"]
 print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 
 # %% tags=["hide-input"]
@@ -214,6 +220,8 @@ claims.check("circuit.class_c_weight_larger", *study.seed_mean(c_over_a))
 
 # %%
 rules = study.rule_correlations(low, fit_low, pair_set, state_means)
+
+# %% tags=["hide-input"]
 print(study.rules_table(rules))
 report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 
@@ -223,6 +231,8 @@ report.number("ro_rule_min", torch.stack(list(rules.values())).mean(1).min())
 
 # %%
 mean_tables = compare.tables[0].nanmean(0)  # (states, classes)
+
+# %% tags=["hide-input"]
 print(study.table(states, readout.CLASSES, mean_tables))
 report.number("ro_t00_A", mean_tables[0, 0])
 report.number("ro_t11_C", mean_tables[3, 3])
@@ -252,7 +262,7 @@ share_low, share_low_class = study.sign_share(low, fit_low, pair_set)
 share_high, share_high_class = study.sign_share(high, fit_high, pair_set)
 titles = [f"s = {cfg.s_low}", f"s = {cfg.s_high}"]
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.6, height=4.0)
 plotting.readout_charts(axes, charts, titles)
 report.figure("fig-ro-charts", fig)
@@ -277,6 +287,8 @@ claims.check("circuit.readout_chart_classes", *classes_share)
 report.number("ro_share_low_pct", 100 * classes_share[0])
 report.number("ro_share_high_pct", 100 * share_high.mean())
 shares = torch.stack([share_low_class.mean(0), share_high_class.mean(0)])
+
+# %% tags=["hide-input"]
 print(study.table(titles, readout.CLASSES, shares))
 
 # %% [markdown]
@@ -317,6 +329,8 @@ own = study.own_readout_errors(low, pair_set, cfg.s_low, cfg.eval_samples)
 own_loss = own.loss.mean(1)[:, 0]
 closed_and = gates.loss[:, gates.column("and")]
 gate_errors = torch.stack([gates.loss.mean(0), gates.accuracy.mean(0)]).T
+
+# %% tags=["hide-input"]
 print(study.table(gates.gates, ["loss", "accuracy"], gate_errors))
 report.number("ro_fit_samples", cfg.fit_samples)
 report.number("ro_eval_samples", cfg.eval_samples)
@@ -326,7 +340,7 @@ report.number("ro_min_accuracy_pct", 100 * gate_errors[:, 1].min())
 report.number("ro_xor_over_and", gate_errors[gates.column("xor"), 0] / closed_and.mean())
 report.number("ro_and3_over_and", gate_errors[gates.column("and3"), 0] / closed_and.mean())
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.4, height=3.4)
 loss_mean, loss_err = gates.loss.mean(0), gates.loss.std(0)
 plotting.grouped_bars(ax, list(gates.gates), {"closed-form readout": (loss_mean, loss_err)}, "loss")
@@ -401,9 +415,11 @@ frozen = frozen_result.loss
 report.number("ro_u_share", fit_low.u_fraction.mean())
 report.text("ro_frozen_share", cfg.frozen_share)
 names = list(frozen)
+
+# %% tags=["hide-input"]
 print(study.table(names, ["loss"], [[v.mean()] for v in frozen.values()], digits=4))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=8.0, height=3.4)
 series = {"AND loss": ([v.mean() for v in frozen.values()], [v.std() for v in frozen.values()])}
 plotting.grouped_bars(ax, names, series, "case-weighted loss")
@@ -451,7 +467,7 @@ gauss_share = study.seed_mean(frozen_result.sign_share("gaussian" + suffix, pair
 claims.check("circuit.frozen_random", *gauss_share)
 report.number("ro_gauss_share_pct", 100 * gauss_share[0])
 
-# %%
+# %% tags=["hide-input"]
 gauss_chart = frozen_result.chart("gaussian", 0, pair_set, 0)
 fig, ax = plotting.figure(width=5.4, height=4.0)
 plotting.readout_charts([ax], [gauss_chart], ["frozen Gaussian layer"])
@@ -500,5 +516,5 @@ report.figure("fig-ro-frozen-chart", fig)
 # comparison of binary with Gaussian layers does depend on that share. The readouts are
 # least-squares optima on sampled inputs rather than SGD runs.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

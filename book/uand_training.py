@@ -10,7 +10,7 @@
 # sparsities $s$, and tests each part of that description, including where it stops: at
 # high $s$ the circuit gives way to other solutions.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (outputs: m(m-1)/2 pairs)
 d_values = None  # neurons d of the sweep, comma-separated and increasing, e.g. "10,30,100"
@@ -30,7 +30,7 @@ alt_weight_decay = None  # weight decay of the robustness run (s_low, middle d o
 check_m = None  # inputs m of the check at another m (at s_low and check_d neurons)
 check_d = None  # neurons d of the check at another m
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
@@ -175,7 +175,7 @@ report.number("uand_beta", additive.beta)
 # RAM, at most 8 GB), naming the memory it needs; the paper profile passes it, and on a
 # CPU it would fit in memory but train for days.
 
-# %%
+# %% tags=["hide-input"]
 paper_cfg = get_spec("uand_training").resolve("paper", max_memory_gb=1000.0)
 paper_memory, paper_reason = uand_memory(paper_cfg)
 report.text("uand_paper_memory", f"{paper_memory / 1e9:.1f} GB")
@@ -194,7 +194,7 @@ report.text("uand_d_grid", cfg.d_values.replace(",", ", "))
 report.text("uand_s_grid", cfg.s_values.replace(",", ", "))
 report.number("uand_seeds", cfg.seeds)
 
-# %%
+# %% tags=["hide-input"]
 late = sweep.late_change(histories)
 fig, axes = plotting.figure(ncols=len(runs), width=3.4 * len(runs), height=3.2)
 plotting.uand_loss_panels(axes, histories, summary.d_values, s_grid, additive.loss)
@@ -228,7 +228,7 @@ case_mean, case_err = sweep.seed_mean(np.moveaxis(summary.case_error, 3, 0))  # 
 acc_mean, acc_err = sweep.seed_mean(summary.accuracy)
 report.number("uand_eval_samples", cfg.eval_samples)
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=4, width=14.0, height=3.4)
 plotting.against_d(axes[0], d_grid, loss_mean, loss_err, s_grid, "loss $L$", log_y=True)
 plotting.reference_line(axes[0], additive.loss, "additive 1/18", color=plotting.ADDITIVE_COLOR)
@@ -248,7 +248,7 @@ report.figure("fig-uand-errors", fig)
 # additive readout's $1/18$ (dashed).
 # ```
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=5.6, height=3.6)
 plotting.against_d(ax, d_grid, acc_mean, acc_err, s_grid, "case-balanced accuracy at 0.5")
 ax.legend(fontsize=7)
@@ -307,7 +307,7 @@ report.number("uand_d_min", d_grid[0])
 # and the untrained layers of this sweep score {glue:text}`uand_init_similarity:.3f` on
 # average.
 
-# %%
+# %% tags=["hide-input"]
 fit_neurons = sweep.circuit_neurons(summary, cfg.s_low, seed_index=0)
 fig, ax = plotting.figure(width=7.0, height=4.0)
 plotting.binary_values(ax, d_grid, fit_neurons)
@@ -326,7 +326,7 @@ report.number("uand_init_similarity", summary.init_similarity.mean())
 # above zero, at every $d$ of the grid (which ends at $d =$ {glue:text}`uand_d_max:.0f`).
 # ```
 
-# %%
+# %% tags=["hide-input"]
 weights = sweep.weights_at(results, d_grid[-1], (cfg.s_low, cfg.s_high))
 fig, ax = plotting.figure(width=5.6, height=3.6)
 plotting.weight_histogram(ax, weights)
@@ -344,7 +344,7 @@ report.number("uand_d_max", d_grid[-1])
 # high $s$ a broad, continuous distribution.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 sim_mean, sim_err = sweep.seed_mean(summary.similarity)
 fig, ax = plotting.figure(width=5.0, height=3.6)
 image = plotting.similarity_map(ax, sim_mean, d_grid, s_grid)
@@ -439,6 +439,8 @@ report.number("uand_u_high", summary.u[:, low].mean(axis=1).max())
 # %%
 phrases = sweep.describe_solution(summary, cfg.s_high, cfg.m, additive.loss)
 degenerate = sweep.pooled(summary.similarity[:, high])
+
+# %% tags=["hide-input"]
 print(f"s = {cfg.s_high}:", "; ".join(phrases))
 report.text("uand_high_phrases", "; ".join(phrases))
 report.number("uand_binary_high", degenerate[0])
@@ -474,6 +476,8 @@ middle = len(runs) // 2
 variant = experiments.decay_variant(runs[middle], cfg.s_low, cfg.alt_weight_decay)
 variant_summary = sweep.summarise([experiments.train_run(variant, Cache())], cfg.eval_samples)
 comparison = sweep.compare_models(summary, variant_summary, middle, cfg.s_low)
+
+# %% tags=["hide-input"]
 print(comparison)
 report.number("uand_d_mid", d_grid[middle])
 report.number("uand_alt_wd", cfg.alt_weight_decay)
@@ -532,7 +536,7 @@ report.number("uand_size_ratio", size_summary.ratio.mean())
 # seeds), against {glue:text}`uand_binary_low:.3f` and {glue:text}`uand_binary_high:.3f` for
 # $S_\text{bin}$.
 
-# %%
+# %% tags=["hide-input"]
 report.number("uand_close_low", summary.close_share[:, low].mean())
 report.number("uand_close_high", summary.close_share[:, high].mean())
 close_gap = summary.close_share[:, low].mean() - summary.close_share[:, high].mean()
@@ -561,5 +565,5 @@ report.text("uand_close_verdict", "separates" if close_gap > 0.1 else "does not 
 # is our definition (the cruder score above {glue:text}`uand_close_verdict` low from high
 # $s$ as well), and the thresholds of the claims are ours.
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

@@ -13,7 +13,7 @@
 # dense circuit has the smaller variance below a crossover $s$ that scales like the paper's
 # $\sqrt d/\log(m)^2$; and a trained network is compared with both.**
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m_values = None  # inputs m of the simulation grid, e.g. "30,100"
 d_values = None  # neurons d of the simulation grid, e.g. "300,1000,3000"
@@ -36,11 +36,11 @@ max_steps = None  # most training steps one instance may take (uand_training's m
 max_memory_gb = None  # largest estimated memory of one run, in GB
 max_hours = None  # most estimated hours of training before run or build refuse
 
-# %%
+# %% tags=["hide-input"]
 import numpy as np
 
 import cclib
-from cclib.book import plotting, report
+from cclib.book import plotting, report, tables
 from cclib.book.specs import get_spec
 from cclib.engine.cache import Cache
 from cclib.universal_and import constructions, experiments, variance
@@ -90,6 +90,8 @@ DENSE = (cfg.dense_u, cfg.dense_w, cfg.dense_b)
 
 # %%
 check = vs.model_agreement(m=12, d=64, s=3, dense=DENSE, samples=256)
+
+# %% tags=["hide-input"]
 print(f"largest |model output - simulator output|: {check:.2e}")
 report.number("model_agreement", check)
 report.number("dense_u", cfg.dense_u)
@@ -161,7 +163,7 @@ report.number("dense_b", cfg.dense_b)
 # - *Crossover.* The ratio of the two is $\propto s \log(m)^2/\sqrt d$: the dense circuit
 #   wins for $s$ below a constant times $\sqrt d / \log(m)^2$, the paper's conclusion.
 
-# %%
+# %% tags=["hide-input"]
 example = variance.predict(constructions.dense_circuit(*DENSE), d=max(DS), s=3)
 report.number("beta_s", 3)
 report.number("beta_a", example.beta[0])
@@ -184,7 +186,7 @@ report.number("beta_c", example.beta[3])
 # {glue:text}`shift_share_pct:.0f`% of the CiS variance on this grid (at small $m$ and $d$
 # and large $s$).
 
-# %%
+# %% tags=["hide-input"]
 grid = vs.readout_grid(MS, DS, SS, range(cfg.seeds), cfg.pairs, cfg.samples, DENSE, Cache())
 predicted = variance.predict_grid(MS, DS, SS, DENSE)
 simulated = {name: va.total_variance(grid.moments, predicted, name) for name in ("cis", "dense")}
@@ -205,7 +207,7 @@ leading = va.cis_leading_order_grid(MS, DS, SS)
 report.number("shift_share_pct", 100 * va.shared_shift_share(grid.moments, simulated["cis"], "cis"))
 sparse = va.sparse_mask(MS, DS, SS)
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.4, height=4.6)
 series = {
     "CiS, derived": (pred_var["cis"], sim_mean["cis"][0], sim_mean["cis"][1]),
@@ -276,9 +278,15 @@ cis_fit = [va.seed_mean(e) for e in va.exponents(sim_var["cis"], sparse, MS, DS,
 dense_pred = va.power_law_fit(np.where(dense_points, pred_var["dense"], np.nan), MS, DS, SS)
 cis_pred = va.power_law_fit(np.where(sparse, pred_var["cis"], np.nan), MS, DS, SS)
 report.number("fit_s_min", cfg.fit_s_min)
-print("dense (alpha, delta), mean and error over seeds:", dense_fit)
-print("CiS (alpha, delta), mean and error over seeds:", cis_fit)
-print("fitted to the derived variance: dense", dense_pred, "CiS", cis_pred)
+
+# %% tags=["hide-input"]
+tables.Table(
+    ["circuit", "α (seeds)", "δ (seeds)", "α derived", "δ derived"],
+    [
+        [name, *(f"{m:.2f} ± {e:.2f}" for m, e in fit), *(f"{v:.2f}" for v in pred)]
+        for name, fit, pred in (("dense", dense_fit, dense_pred), ("CiS", cis_fit, cis_pred))
+    ],
+)
 
 # %%
 exponent_claims = va.exponent_claims(dense_fit, cis_fit, dense_pred, cis_pred)
@@ -296,7 +304,7 @@ report.means("fit", exponent_claims)
 report.number("p_low", va.p_range(MS, DS)[0])
 report.number("p_high", va.p_range(MS, DS)[1])
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=10.0, height=4.0)
 by_d = va.scaling_series(grid, sim_var, pred_var, MS.index(cfg.crossover_m), s=SS[-1])
 by_s = va.scaling_series(grid, sim_var, pred_var, MS.index(cfg.crossover_m), d=DS[-1])
@@ -338,7 +346,7 @@ report.figure("fig-var-scaling", fig)
 # has not yet set in; beyond it the bias would have to follow $s$, and the trained models
 # of {ref}`uand_training` turn to other solutions there.
 
-# %%
+# %% tags=["hide-input"]
 report.number("local_chapter", va.local_exponent_s(DENSE, max(DS), 32, 64))
 report.number("local_symmetric", va.local_exponent_s((1.0, -1.0, 0.5), max(DS), 32, 64))
 
@@ -359,6 +367,8 @@ cross = va.seed_mean(measured)
 s_top = max(4 * SS[-1], 64)
 cross_pred = va.predicted_crossover(cfg.crossover_m, cfg.crossover_d, s_top, DENSE)
 paper_scale = va.paper_crossover(cfg.crossover_m, cfg.crossover_d)
+
+# %% tags=["hide-input"]
 print("measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2))
 
 # %% [markdown]
@@ -404,7 +414,7 @@ log_ratio = va.win_map(cfg.crossover_m, d_fine, s_fine, DENSE)
 lines = {"paper: $\\sqrt{d}/\\log(m)^2$": np.sqrt(d_fine) / np.log(cfg.crossover_m) ** 2}
 points = va.win_points(grid, sim_var, MS.index(cfg.crossover_m))
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.8, height=4.6)
 plotting.win_region(ax, d_fine, s_fine, log_ratio, lines, points)
 ax.set_title(f"m = {cfg.crossover_m}", fontsize=9)
@@ -431,7 +441,12 @@ report.figure("fig-var-win", fig)
 # %%
 variants = {"chapter": DENSE, "w=-u, b=u/2": (1.0, -1.0, 0.5), "w=-3u, b=2u": (1.0, -3.0, 2.0)}
 sensitivity = va.crossover_sensitivity(cfg.crossover_m, cfg.crossover_d, s_top, variants)
-print({label: round(value, 2) for label, value in sensitivity.items()})
+
+# %% tags=["hide-input"]
+tables.Table(
+    ["dense circuit (u, w, b)", "derived crossover s"],
+    [[label, f"{value:.2f}"] for label, value in sensitivity.items()],
+)
 
 # %% tags=["hide-input"]
 agrees = [0.5 <= v / paper_scale <= 2.0 for v in sensitivity.values()]
@@ -481,7 +496,7 @@ seeds = range(cfg.seeds)
 matched = vs.readout_grid((run.m,), (run.d,), S_T, seeds, cfg.pairs, cfg.samples, DENSE)
 built = {name: va.seed_mean(va.simulated_error(matched.moments, name)[0, 0]) for name in simulated}
 
-# %%
+# %% tags=["hide-input"]
 derived = va.predicted_errors(run.m, run.d, S_T, DENSE)
 fig, ax = plotting.figure(width=6.4, height=4.0)
 lines = {"CiS": derived["cis"], "dense": derived["dense"]}
@@ -543,5 +558,5 @@ report.number("eval_samples", cfg.eval_samples)
 # {glue:text}`trained_ratio:.2f` times the dense construction's error
 # ({numref}`fig-var-trained`).
 
-# %%
+# %% tags=["hide-input"]
 claims.table()

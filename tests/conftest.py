@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,22 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory, cli):
+    """The whole book built once per test session under the smoke profile (the completed
+    ``python -m cclib build`` process, with ``build_dir`` and ``elapsed`` added).
+    ``CCBOOK_TEST_SMOKE_BUILD=DIR`` reuses the build in DIR instead (for iterating on
+    tests that only read a build, such as tests/book/test_browser.py)."""
+    reuse = os.environ.get("CCBOOK_TEST_SMOKE_BUILD")
+    if reuse:  # a developer iterating on the page tests: an existing smoke build, as is
+        proc = subprocess.CompletedProcess([], 0, stdout=f"{reuse}/html/index.html\n", stderr="")
+        proc.elapsed, proc.build_dir = 0.0, Path(reuse)
+        return proc
+    build_dir = tmp_path_factory.mktemp("book") / "_build"
+    start = time.perf_counter()
+    proc = cli("build", "--profile", "smoke", "--build-dir", str(build_dir), timeout=1200)
+    proc.elapsed = time.perf_counter() - start
+    proc.build_dir = build_dir
+    return proc

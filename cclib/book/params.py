@@ -465,6 +465,9 @@ def configure(name: str, namespace: Mapping[str, Any]) -> ChapterConfig:
     check_cache_dir()
     check_executor()
     print(f"profile: {cfg.profile} (device: {device}, executor: {executor_label()})")
+    from .tables import show_parameters
+
+    show_parameters(spec, cfg)
     return cfg
 
 

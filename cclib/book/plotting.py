@@ -29,9 +29,22 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "font.size": 10,
-    "legend.frameon": False,
+    "axes.titlesize": 10,
+    "legend.fontsize": 9,
+    # A legend that must sit over data stays readable (and "best" keeps it off the data).
+    "legend.loc": "best",
+    "legend.frameon": True,
+    "legend.framealpha": 0.85,
+    "legend.edgecolor": "none",
     "figure.constrained_layout.use": True,
 }
+
+#: Widest figure, in inches: the book's column (about 800 px at 1400 px) shows a figure of
+#: this width saved at ``savefig.dpi`` at 70% or more of its natural width, so text of
+#: 7 pt renders at 10 px or more.
+MAX_WIDTH = 7.2
+#: Narrowest panel of a figure, in inches; wider rows of panels wrap onto more rows.
+MIN_PANEL_WIDTH = 3.2
 
 
 def use_style() -> None:
@@ -48,12 +61,37 @@ def _np(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def column_layout(
+    ncols: int, nrows: int, width: float, height: float
+) -> tuple[int, int, float, float]:
+    """``(ncols, nrows, width, height)`` that fit the book's column: at most ``MAX_WIDTH``
+    wide, panels at least ``MIN_PANEL_WIDTH`` wide (a row of more panels wraps onto more
+    rows), each panel keeping its aspect ratio."""
+    panels = ncols * nrows
+    panel_w, panel_h = width / ncols, height / nrows
+    fit = max(1, int(MAX_WIDTH // MIN_PANEL_WIDTH))
+    if width > MAX_WIDTH and ncols > fit:
+        ncols = fit
+        nrows = -(-panels // ncols)
+    new_w = min(panel_w * ncols, MAX_WIDTH)
+    new_panel_w = new_w / ncols
+    return ncols, nrows, new_w, panel_h * new_panel_w / panel_w * nrows
+
+
 def figure(ncols: int = 1, nrows: int = 1, width: float | None = None, height: float | None = None):
-    """A figure with ``nrows x ncols`` axes (``axes`` is a flat array when more than one)."""
+    """A figure with ``nrows x ncols`` axes (``axes`` is a flat array when more than one),
+    laid out for the book's column (``column_layout``): a figure wider than ``MAX_WIDTH``
+    shrinks, and a long row of panels wraps onto more rows (still ``nrows * ncols`` axes,
+    in reading order)."""
     width = width or (6.4 if ncols == 1 else 4.2 * ncols)
     height = height or 3.8 * nrows
+    panels = ncols * nrows
+    ncols, nrows, width, height = column_layout(ncols, nrows, width, height)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
-    return fig, (axes[0, 0] if axes.size == 1 else axes.ravel())
+    axes = axes.ravel()
+    for extra in axes[panels:]:
+        extra.remove()
+    return fig, (axes[0] if panels == 1 else axes[:panels])
 
 
 def smooth(values, window: int) -> np.ndarray:
@@ -175,11 +213,21 @@ def regime_colors(values: Sequence[float]) -> list:
 
 def regime_curves(ax, p_eval, curves, train_ps: Sequence[float], at_train=None):
     """Figure 7: one loss-vs-``p_eval`` line per training probability (``curves (G, P)``),
-    coloured by :func:`regime_colors`; ``at_train (G,)`` marks each model at its own ``p``
-    (black circles joined by a dotted line)."""
+    coloured by :func:`regime_colors` with a colour bar of the training ``p`` (ticks at the
+    trained values); ``at_train (G,)`` marks each model at its own ``p`` (black circles
+    joined by a dotted line)."""
     curves = _np(curves)
-    for curve, p, color in zip(curves, train_ps, regime_colors(train_ps), strict=True):
-        ax.plot(_np(p_eval), curve, color=color, lw=1.4, label=f"trained at p = {p:g}")
+    for curve, color in zip(curves, regime_colors(train_ps), strict=True):
+        ax.plot(_np(p_eval), curve, color=color, lw=1.4)
+    ps = _np(train_ps)
+    cmap = matplotlib.colors.ListedColormap(
+        matplotlib.colormaps["viridis"](np.linspace(0, 0.9, 256))
+    )
+    scale = matplotlib.cm.ScalarMappable(
+        norm=matplotlib.colors.LogNorm(ps.min(), max(ps.max(), ps.min() * 1.0001)), cmap=cmap
+    )
+    bar = ax.figure.colorbar(scale, ax=ax, label="training $p$", shrink=0.9)
+    bar.ax.plot([0.5] * len(ps), ps, "_", color="w", ms=10)
     if at_train is not None:
         ax.plot(train_ps, _np(at_train), "o:", color="k", ms=4, lw=1, label="at own training p")
     log_p_axis(ax, "evaluation feature probability $p$")
@@ -203,12 +251,14 @@ def one_hot_lines(ax, values, responses, target=None, highlight: Sequence[int] =
 
 def stacked_contributions(ax, contrib, order=None):
     """Figure 9: one bar per feature, stacked by neuron (``contrib (n, d)``); positive
-    parts stack upwards, negative ones downwards; colour = neuron index."""
+    parts stack upwards, negative ones downwards; colour = neuron index (with a colour
+    bar)."""
     c = _np(contrib)
     if order is not None:
         c = c[_np(order).astype(int)]
     n, d = c.shape
-    colors = matplotlib.colormaps["tab20"](np.arange(d) % 20)
+    cmap = matplotlib.colormaps["viridis"]
+    colors = cmap(np.linspace(0, 1, d))
     up, down = np.zeros(n), np.zeros(n)
     for j in range(d):
         pos, neg = c[:, j].clip(min=0), c[:, j].clip(max=0)
@@ -216,17 +266,28 @@ def stacked_contributions(ax, contrib, order=None):
         ax.bar(np.arange(n), neg, bottom=down, color=colors[j], width=0.9, lw=0)
         up, down = up + pos, down + neg
     ax.axhline(0, color="k", lw=0.6)
+    scale = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, d - 1), cmap=cmap)
+    ax.figure.colorbar(scale, ax=ax, label="neuron $j$", shrink=0.9)
     ax.set_xlabel("feature (sorted by its largest single-neuron term)")
     ax.set_ylabel("$W_{\\mathrm{out}}[i, j]\\,W_{\\mathrm{in}}[j, i]$ by neuron $j$")
     return ax
 
 
 # --------------------------------------------------------------------------- mechanism
-def alignment_map(ax, values, title: str, xlabel: str, ylabel: str = "neuron", mark=None):
-    """``|cos|`` of neuron directions (rows) with basis vectors (columns) as an image in
-    [0, 1]; ``mark`` draws a dotted vertical line after that many columns. Returns the image
-    (for a colour bar)."""
-    image = ax.imshow(_np(values), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+def upper_limit(values, step: float = 0.05) -> float:
+    """The largest of ``values`` rounded up to a multiple of ``step`` (a colour scale's top)."""
+    top = float(np.nanmax(np.concatenate([_np(v).ravel() for v in values])))
+    return max(step, float(np.ceil(top / step) * step))
+
+
+def alignment_map(
+    ax, values, title: str, xlabel: str, ylabel: str = "neuron", mark=None, vmax=None
+):
+    """``|cos|`` of neuron directions (rows) with basis vectors (columns) as an image from 0
+    to ``vmax`` (default: the largest value, rounded up); ``mark`` draws a dotted vertical
+    line after that many columns. Returns the image (for a colour bar)."""
+    vmax = upper_limit([values]) if vmax is None else vmax
+    image = ax.imshow(_np(values), aspect="auto", cmap="viridis", vmin=0, vmax=vmax)
     if mark is not None:
         ax.axvline(mark - 0.5, color="w", ls=":", lw=1.2)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
@@ -263,9 +324,10 @@ def weight_histogram(ax, weights: dict, bins: int = 81):
 
 
 def alignment_grid(axes, maps: Sequence, titles: Sequence[str], xlabels: Sequence[str], mark=None):
-    """``alignment_map`` on each axis with one shared colour bar."""
+    """``alignment_map`` on each axis with one shared colour bar, fitted to the data."""
+    vmax = upper_limit(maps)
     images = [
-        alignment_map(ax, values, title, xlabel, mark=mark)
+        alignment_map(ax, values, title, xlabel, mark=mark, vmax=vmax)
         for ax, values, title, xlabel in zip(axes, maps, titles, xlabels, strict=True)
     ]
     axes[0].figure.colorbar(images[-1], ax=list(axes), label="|cos|", shrink=0.6)
@@ -418,7 +480,9 @@ def uand_loss_panels(
         ax.set_yscale("log")
         ax.set_ylabel("case-balanced loss")
         ax.set_title(f"d = {d}", fontsize=9)
-    np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper right")
+    first = np.atleast_1d(axes)[0]
+    handles, labels = first.get_legend_handles_labels()
+    first.figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5))
     return axes
 
 
@@ -575,7 +639,7 @@ def win_region(ax, d_grid, s_grid, log_ratio, lines: dict, points=None):
         ax.yaxis, [s for s in (2, 3, 4, 6, 10, 16, 24, 40, 64, 100) if s <= s_grid.max()]
     )
     ax.grid(False)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.figure.legend(loc="outside lower center", ncol=2, fontsize=8)
     ax.figure.colorbar(mesh, ax=ax, label="log$_{10}$ (dense / CiS variance)", shrink=0.85)
     return ax
 

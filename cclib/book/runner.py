@@ -33,6 +33,7 @@ from typing import Any
 
 from ..engine.progress import ENV as EVENTS_ENV
 from .claims import CLAIMS_SUFFIX, MANIFEST, write_claims_file
+from .html import CLAIMS_ENV, TWINS_ENV
 from .params import ChapterConfig, ParameterError, check_profile
 from .specs import get_spec
 
@@ -417,6 +418,9 @@ def execute(
         # training progress bars would fill the executed notebook with stream outputs;
         # papermill's own progress bar reports the run in the terminal instead
         "CCBOOK_PROGRESS": os.environ.get("CCBOOK_PROGRESS", "0"),
+        # figures render as images in the notebook whatever the caller's MPLBACKEND (the
+        # test suite sets Agg for itself; inherited, it left the book without figures)
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         **(extra_env or {}),
     }
     socket_dir = Path(tempfile.mkdtemp(prefix="ccbook-kernel-"))  # short: socket paths < 108
@@ -552,8 +556,12 @@ def stage_book(root: Path, executed: Path, stage: Path, chapters: list[str]) -> 
         shutil.copy2(executed / f"{name}.ipynb", stage / "book" / f"{name}.ipynb")
 
 
-def jupyter_book_build(stage: Path, html: Path) -> None:
-    """``jupyter-book build`` with warnings as errors; the HTML ends up in ``html``."""
+def jupyter_book_build(
+    stage: Path, html: Path, twins: Path | None = None, claims: Path | None = None
+) -> None:
+    """``jupyter-book build`` with warnings as errors; the HTML ends up in ``html``.
+    ``twins``: the folder of the chapters' ``.py`` twins, offered for download; ``claims``:
+    the executed build's claims files, whose cells get anchors (cclib.book.html)."""
     work = html.parent / "jupyter-book"
     if work.exists():
         shutil.rmtree(work)
@@ -574,7 +582,11 @@ def jupyter_book_build(stage: Path, html: Path) -> None:
     ]
     # Sphinx's status output (and jupyter-book's closing message, which names its own
     # output folder) is shown only when the build fails; warnings go straight to stderr.
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)
+    env = dict(os.environ)
+    for name, path in ((TWINS_ENV, twins), (CLAIMS_ENV, claims)):
+        if path is not None:
+            env[name] = str(path)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, env=env)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout or "")
         raise BookBuildError(
@@ -898,7 +910,7 @@ def build(
     if ABOUT_ENTRY in toc_files(root):  # a book whose table of contents lists the page
         build_report.write_about(stage / "book" / build_report.ABOUT_PAGE, report)
     _log("building the HTML with jupyter-book (warnings are errors) ...")
-    jupyter_book_build(stage, build_dir / "html")
+    jupyter_book_build(stage, build_dir / "html", twins=book_dir(root), claims=executed)
     index = build_dir / "html" / "index.html"
     if not index.is_file():
         raise BookBuildError(f"jupyter-book reported success but {index} is missing")

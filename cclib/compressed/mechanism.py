@@ -342,6 +342,21 @@ def mean_and_error(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(err)
 
 
+def summary_rows(conditions: dict[str, SeedMeasures]) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)``: one row per measure, one column per condition, each cell
+    ``mean ± standard error [smallest, largest seed]`` (for ``cclib.book.tables.Table``)."""
+    labels = list(conditions)
+    rows = []
+    for name in conditions[labels[0]].names():
+        cells = []
+        for label in labels:
+            values = np.asarray(getattr(conditions[label], name))
+            mean, err = mean_and_error(values)
+            cells.append(f"{mean:.3f} ± {err:.3f} [{values.min():.3f}, {values.max():.3f}]")
+        rows.append([name, *cells])
+    return ["measure", *labels], rows
+
+
 def summary_table(conditions: dict[str, SeedMeasures]) -> str:
     """A text table: one row per measure, one column per condition, each cell
     ``mean ± standard error [smallest, largest seed]``."""

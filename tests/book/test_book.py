@@ -1,30 +1,19 @@
 """The whole book under the smoke profile: every chapter executed through papermill, and
-the HTML built from those outputs with warnings as errors."""
+the HTML built from those outputs with warnings as errors (the build is the session fixture
+``smoke_build`` of tests/conftest.py, which the browser tests share)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from cclib.book.runner import notebook_chapters
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = notebook_chapters(ROOT)
-
-
-@pytest.fixture(scope="session")
-def smoke_build(tmp_path_factory, cli):
-    build_dir = tmp_path_factory.mktemp("book") / "_build"
-    start = time.perf_counter()
-    proc = cli("build", "--profile", "smoke", "--build-dir", str(build_dir), timeout=1200)
-    proc.elapsed = time.perf_counter() - start
-    proc.build_dir = build_dir
-    return proc
 
 
 def test_build_succeeds(smoke_build):
