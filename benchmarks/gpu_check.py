@@ -28,9 +28,8 @@ then times, on the device:
 - one Universal-AND model at the paper's size (m = 100, d = 10,000, s = 3, batch 2048):
   ms per step and peak memory;
 
-and estimates the wall time of the whole book under the paper profile on this device
-(``cclib.book.estimate`` when it can be imported; else from the two timings and each
-chapter's model-steps).
+and estimates the whole book's training time under the paper profile on this device
+(``cclib.book.estimate``: each chapter's planned sweeps times step costs timed here).
 """
 
 from __future__ import annotations
@@ -272,22 +271,31 @@ def time_universal_and(device: torch.device, steps: int, m: int, d: int, s: int)
 
 
 def book_estimate(device: torch.device, profile: str) -> dict:
-    """The whole book's training time under ``profile`` on ``device``, from each chapter's
-    planned sweeps and step costs timed on the spot (``cclib.book.estimate``)."""
+    """The whole book's training time under ``profile`` on ``device``: each chapter's
+    planned sweeps (``cclib.book.plans``) times step costs timed on the spot
+    (``cclib.book.estimate``), in a fresh cache so that nothing counts as trained."""
     try:
-        from cclib.book import estimate as book
-        from cclib.book.specs import SPECS
+        from cclib.book.estimate import estimate_chapters
+        from cclib.book.plans import PLANNERS
+        from cclib.book.specs import get_spec
     except ImportError as error:
         return {"ok": None, "skipped": f"cclib.book.estimate unavailable ({error})"}
-    chapters, total = {}, 0.0
-    with tempfile.TemporaryDirectory() as root:
-        for name, spec in SPECS.items():
-            if spec.budget is None:
-                continue
-            cfg = spec.resolve(profile)
-            result = book.estimate(cfg, device=device, cache=Cache(root))
-            chapters[name] = round(result.seconds, 1)
-            total += result.seconds
+    previous = os.environ.get("CCBOOK_DEVICE")
+    os.environ["CCBOOK_DEVICE"] = str(device)
+    try:
+        with tempfile.TemporaryDirectory() as root:
+            configs = [get_spec(name).resolve(profile) for name in PLANNERS]
+            estimates = estimate_chapters(configs, cache_root=Path(root))
+    finally:
+        if previous is None:
+            os.environ.pop("CCBOOK_DEVICE", None)
+        else:
+            os.environ["CCBOOK_DEVICE"] = previous
+    chapters = {
+        e.chapter: {"training_seconds": round(e.seconds, 1), "model_steps": e.model_steps}
+        for e in estimates
+    }
+    total = sum(e.seconds for e in estimates)
     return {"profile": profile, "training_seconds": round(total, 1), "chapters": chapters}
 
 
