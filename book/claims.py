@@ -42,8 +42,11 @@ Markdown(
 # groups with a failed claim come first, and inside a group failed claims come first, then
 # undetermined ones. Each row gives the statement, its identifier, chapter and rule, the
 # paper's value, the measured value ± its standard error, the verdict and the profile that
-# produced it. Each row is an anchor: `claims.html#claim-<id>` links to one claim. The same
-# view in a terminal: `python -m cclib claims --by-source`.
+# produced it. Each row is an anchor: `claims.html#claim-<id>` links to one claim, and
+# its last link leads to the chapter cell that computes it. The menus above the table filter
+# it by paper, chapter and verdict; a click on a column's header sorts the claims of each
+# group by that column (a second click reverses). The same view in a terminal:
+# `python -m cclib claims --by-source`.
 
 # %% tags=["remove-input"]
 ClaimsTable(claims, show_chapter=True, by_source=True)

@@ -38,7 +38,11 @@
     const unique = key => Array.from(new Set(rows.map(r => r.dataset[key])));
     const bar = document.createElement("div");
     bar.className = "ccbook-claims-filters";
-    bar.append(menu("chapter", unique("chapter")), menu("state", unique("state").sort()));
+    bar.append(
+      menu("paper", unique("paper").filter(Boolean)),
+      menu("chapter", unique("chapter")),
+      menu("state", unique("state").sort()),
+    );
     const count = document.createElement("span");
     count.className = "ccbook-claims-count";
     bar.append(count);
@@ -70,6 +74,45 @@
     }
     selects.forEach(s => s.addEventListener("change", apply));
     apply();
+    sortable(table);
+  }
+
+  function sortable(table) {
+    /* A click on a column's header sorts the claims by that column inside each group
+       (figure or section), numbers as numbers; a second click reverses the order. */
+    const headers = Array.from(table.tHead ? table.tHead.rows[0].cells : []);
+    const key = (row, column) => {
+      const text = (row.cells[column] ? row.cells[column].textContent : "").trim();
+      const number = parseFloat(text.replace(/[^0-9eE.+\u2212-].*$/, "").replace("\u2212", "-"));
+      return Number.isNaN(number) ? text.toLowerCase() : number;
+    };
+    headers.forEach((header, column) => {
+      header.style.cursor = "pointer";
+      header.title = "sort the claims of each group by this column";
+      header.dataset.sort = "";
+      header.addEventListener("click", () => {
+        const descending = header.dataset.sort === "ascending";
+        headers.forEach(h => { h.dataset.sort = ""; });
+        header.dataset.sort = descending ? "descending" : "ascending";
+        const body = table.tBodies[0];
+        const all = Array.from(body.rows);
+        let run = [];
+        const flush = before => {
+          run.sort((a, b) => {
+            const x = key(a, column), y = key(b, column);
+            const order = typeof x === typeof y ? (x < y ? -1 : x > y ? 1 : 0) : typeof x === "number" ? -1 : 1;
+            return descending ? -order : order;
+          });
+          for (const row of run) body.insertBefore(row, before);
+          run = [];
+        };
+        for (const row of all) {
+          if (row.dataset.state) run.push(row);
+          else flush(row);
+        }
+        flush(null);
+      });
+    });
   }
 
   function linkChapterClaims(table) {

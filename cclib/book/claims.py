@@ -533,7 +533,8 @@ def _claim_row(claim: Claim, show_chapter: bool) -> str:
     state_cls = "ccbook-claim-" + claim.state.replace(" ", "-")
     return (
         f'<tr id="{claim_anchor(claim.id)}" class="{cls} {state_cls}" '
-        f'data-state="{claim.state}" data-chapter="{html.escape(claim.chapter)}">{row}</tr>'
+        f'data-state="{claim.state}" data-chapter="{html.escape(claim.chapter)}" '
+        f'data-paper="{html.escape(claim.source["paper"] if claim.source else "")}">{row}</tr>'
     )
 
 

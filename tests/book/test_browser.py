@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import threading
 import time
@@ -355,5 +356,42 @@ def test_claims_page_filters_and_anchors_each_claim(browser, site, smoke_build):
         "rows => rows.filter(r => r.offsetParent !== null).map(r => r.dataset.state)",
     )
     assert set(states) <= {"held"}
+    page.select_option("select[data-filter='state']", "")
+    paper = next(c["source"]["paper"] for c in claims if c.get("source"))
+    page.select_option("select[data-filter='paper']", paper)
+    papers = page.eval_on_selector_all(
+        "table.ccbook-claims tr[data-state]",
+        "rows => rows.filter(r => r.offsetParent !== null).map(r => r.dataset.paper)",
+    )
+    assert papers and set(papers) == {paper}
+    page.select_option("select[data-filter='paper']", "")
+    # a click on a header sorts each group's claims by that column (ids: the first cell)
+    page.click("table.ccbook-claims thead th >> nth=0")
+    groups = page.evaluate(SORTED_GROUPS)
+    assert groups and all(g == sorted(g, key=sort_key) for g in groups), groups
+    assert page.locator("table.ccbook-claims tr[data-state]").count() == len(claims)
+    page.click("table.ccbook-claims thead th >> nth=0")
+    groups = page.evaluate(SORTED_GROUPS)
+    assert all(g == sorted(g, key=sort_key, reverse=True) for g in groups), groups
     assert not page.errors and not page.offsite, (page.errors, page.offsite)
     page.close()
+
+
+def sort_key(text: str) -> tuple:
+    """The Claims page script's order: numbers (a leading number) first, then text."""
+    match = re.match(r"[0-9eE.+\u2212-]+", text)
+    try:
+        return (0, float(match.group(0).replace("\u2212", "-")), "") if match else (1, 0.0, text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+SORTED_GROUPS = """() => {
+  const groups = [[]];
+  for (const row of document.querySelector("table.ccbook-claims").tBodies[0].rows) {
+    const text = row.cells[0].textContent.trim().toLowerCase();
+    if (row.dataset.state) groups[groups.length - 1].push(text);
+    else groups.push([]);
+  }
+  return groups.filter(g => g.length > 1);
+}"""
