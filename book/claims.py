@@ -14,7 +14,9 @@
 # statement void). This page collects the claims of every chapter of this build.
 
 # %% tags=["parameters", "remove-cell"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
+# fmt: on
 
 # %% tags=["hide-input"]
 import os
@@ -27,7 +29,9 @@ from cclib.book.claims import ClaimsTable, load_claims, summary
 from cclib.book.runner import project_root, read_manifest
 
 cfg = cclib.configure("claims", globals())
-claims_dir = Path(os.environ.get("CCBOOK_CLAIMS_DIR") or project_root() / "_build" / "executed")
+claims_dir = Path(
+    os.environ.get("CCBOOK_CLAIMS_DIR") or project_root() / "_build" / "executed"
+)
 claims = [c for c in load_claims(claims_dir) if c.chapter != "claims"]
 build_profile = read_manifest(claims_dir).get("profile", cfg.profile)
 

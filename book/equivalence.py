@@ -14,6 +14,7 @@
 # the sign matters.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -35,6 +36,7 @@ function_samples = None  # random inputs on which the two forward passes are com
 function_tolerance = None  # largest float64 output difference that still counts as equal
 histogram_embeddings = None  # embeddings pooled in the eigenvalue histogram
 z = None  # standard errors that separate a resolved difference from noise
+# fmt: on
 
 # %% tags=["hide-input"]
 import dataclasses
@@ -86,7 +88,9 @@ residual_sweep = experiments.ResidualSweep(
     width=cfg.width,
     nonempty_steps=cfg.nonempty_steps,
 )
-initial = experiments.init_residual(residual_sweep)  # PyTorch default init, one instance per seed
+initial = experiments.init_residual(
+    residual_sweep
+)  # PyTorch default init, one instance per seed
 norms = initial.w_e.norm(dim=1)  # (K, n) column norms
 
 # %% tags=["hide-input"]
@@ -141,7 +145,9 @@ print(
 
 # %%
 w_e = initial.w_e.double()
-m_derived = torch.eye(cfg.n_features, dtype=torch.float64) - w_e.transpose(1, 2) @ w_e  # (K, n, n)
+m_derived = (
+    torch.eye(cfg.n_features, dtype=torch.float64) - w_e.transpose(1, 2) @ w_e
+)  # (K, n, n)
 x = sparse_uniform(
     cfg.function_samples, cfg.n_features, 1.0, make_generator(0, Stream.EVAL)
 ).expand(cfg.seeds, -1, -1)
@@ -251,7 +257,12 @@ spread = {
 tables.Table(
     ["statistic of M", "this M", "theory", "spread over embeddings"],
     [
-        [name, f"{getattr(stats, name):.4g}", f"{getattr(theory, name):.4g}", f"{spread[name]:.2g}"]
+        [
+            name,
+            f"{getattr(stats, name):.4g}",
+            f"{getattr(theory, name):.4g}",
+            f"{spread[name]:.2g}",
+        ]
         for name in spread
     ],
 )
@@ -259,7 +270,10 @@ tables.Table(
 # %% tags=["hide-input"]
 offdiag_dev = stats.offdiag_std - theory.offdiag_std
 claims.check(
-    "equivalence.m_offdiag_std", offdiag_dev, spread["offdiag_std"], theory=theory.offdiag_std
+    "equivalence.m_offdiag_std",
+    offdiag_dev,
+    spread["offdiag_std"],
+    theory=theory.offdiag_std,
 )
 
 # %% tags=["hide-input"]
@@ -269,15 +283,22 @@ claims.check("equivalence.m_diagonal", diag_max)
 # %% tags=["hide-input"]
 for name in ("eig_min", "eig_max"):
     deviation = getattr(stats, name) - getattr(theory, name)
-    claims.check(f"equivalence.m_{name}", deviation, spread[name], theory=getattr(theory, name))
+    claims.check(
+        f"equivalence.m_{name}", deviation, spread[name], theory=getattr(theory, name)
+    )
 
 # %% tags=["hide-input"]
 count_err = max(spread["n_positive"], 0.5)  # a count: allow half an eigenvalue
 excess = stats.n_positive - cfg.n_features / 2
-claims.check("equivalence.m_positive_eigenvalues", excess, count_err, theory=theory.n_positive)
+claims.check(
+    "equivalence.m_positive_eigenvalues", excess, count_err, theory=theory.n_positive
+)
 deviation = stats.n_positive - theory.n_positive
 claims.check(
-    "equivalence.m_positive_matches_theory", deviation, count_err, theory=theory.n_positive
+    "equivalence.m_positive_matches_theory",
+    deviation,
+    count_err,
+    theory=theory.n_positive,
 )
 
 # %% tags=["hide-input"]
@@ -369,7 +390,10 @@ for name in ("offdiag_std", "eig_min", "eig_max", "n_positive"):
 # %%
 residual_result = experiments.run_residual_sweep(residual_sweep, Cache())
 mapped_result = experiments.run_mlp_sweep(
-    mapped_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP from mapped init"
+    mapped_sweep,
+    Cache(),
+    initial=initial.equivalent_mlp(),
+    description="MLP from mapped init",
 )
 residual_model = experiments.load_residual(residual_sweep, residual_result)
 mapped_model = experiments.load_mlp(mapped_result)
@@ -377,15 +401,22 @@ mapped_model = experiments.load_mlp(mapped_result)
 # %%
 boosted_sweep = dataclasses.replace(
     mapped_sweep,
-    train=dataclasses.replace(train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))),
+    train=dataclasses.replace(
+        train, lr=float(cfg.lr * np.sqrt(cfg.width / cfg.n_features))
+    ),
 )
 boosted_result = experiments.run_mlp_sweep(
-    boosted_sweep, Cache(), initial=initial.equivalent_mlp(), description="MLP, lr x sqrt(w/n)"
+    boosted_sweep,
+    Cache(),
+    initial=initial.equivalent_mlp(),
+    description="MLP, lr x sqrt(w/n)",
 )
 trained_gap = equivalence.output_gap(residual_model, m_derived, x, torch.float64)
 
 # %% tags=["hide-input"]
-print(f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)")
+print(
+    f"after training the map still holds: max |difference| {trained_gap:.1e} (float64)"
+)
 
 # %% [markdown]
 # `cclib.compressed.evaluation`, the residual model on its own labels $\mathrm{ReLU}(x) + x$ and the
@@ -401,7 +432,10 @@ residual_loss = evaluation.loss_per_feature(
     residual_model, experiments.residual_task(residual_sweep), cfg.p, cfg.eval_samples
 )
 mapped_loss = evaluation.loss_per_feature(
-    mapped_model, experiments.trained_task(mapped_sweep, mapped_result), cfg.p, cfg.eval_samples
+    mapped_model,
+    experiments.trained_task(mapped_sweep, mapped_result),
+    cfg.p,
+    cfg.eval_samples,
 )
 boosted_loss = evaluation.loss_per_feature(
     experiments.load_mlp(boosted_result),
@@ -411,7 +445,9 @@ boosted_loss = evaluation.loss_per_feature(
 )
 match, match_err = equivalence.unpaired_difference(residual_loss.mean, mapped_loss.mean)
 paired, paired_err = equivalence.paired_difference(residual_loss.mean, mapped_loss.mean)
-naive = baselines.naive_loss_per_feature(m_library[0], cfg.n_features, range(cfg.n_neurons))
+naive = baselines.naive_loss_per_feature(
+    m_library[0], cfg.n_features, range(cfg.n_neurons)
+)
 
 # %% tags=["hide-input"]
 print(
@@ -425,7 +461,9 @@ print(
 )
 
 # %% tags=["hide-input"]
-match_claim = claims.check("equivalence.training_match", paired, paired_err, seeds=cfg.seeds)
+match_claim = claims.check(
+    "equivalence.training_match", paired, paired_err, seeds=cfg.seeds
+)
 
 # %% tags=["hide-input"]
 window = max(1, len(residual_result.losses) // 50)
@@ -445,7 +483,11 @@ for g, (label, result, loss, ls) in enumerate(groups):
         ls=ls,
     )
     right.plot(
-        np.full(cfg.seeds, g - 0.1), loss.mean.numpy(), "o", color=plotting.PALETTE[g], alpha=0.6
+        np.full(cfg.seeds, g - 0.1),
+        loss.mean.numpy(),
+        "o",
+        color=plotting.PALETTE[g],
+        alpha=0.6,
     )
     plotting.errorbars(
         right,
@@ -476,7 +518,9 @@ report.number("residual_mean", residual_loss.mean.mean())
 report.number("mapped_mean", mapped_loss.mean.mean())
 report.number("boosted_mean", boosted_loss.mean.mean())
 report.number("boost", np.sqrt(cfg.width / cfg.n_features))
-boosted, boosted_err = equivalence.unpaired_difference(residual_loss.mean, boosted_loss.mean)
+boosted, boosted_err = equivalence.unpaired_difference(
+    residual_loss.mean, boosted_loss.mean
+)
 report.number("boosted_diff", boosted)
 report.number("boosted_err", boosted_err)
 report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
@@ -484,9 +528,12 @@ report.number("match_pct", 100 * match / float(mapped_loss.mean.mean()))
 # %% tags=["hide-input"]
 verdicts = {
     "held": "within the paired error, as the equivalence predicts",
-    "failed": f"beyond {cfg.z:g} paired standard errors, so the claim fails at these settings",
+    "failed": f"beyond {cfg.z:g} paired standard errors, so the claim fails at these "
+    "settings",
 }
-report.text("match_verdict", verdicts.get(match_claim.state, "not resolved at these settings"))
+report.text(
+    "match_verdict", verdicts.get(match_claim.state, "not resolved at these settings")
+)
 # %% [markdown]
 # ```{glue:figure} fig-training-match
 # :name: fig-training-match
@@ -542,7 +589,11 @@ sign_sweep = dataclasses.replace(
         cfg,
         (
             experiments.CCInstance(
-                seed=s, p=cfg.p, mixing="embedding", mixing_seed=cfg.embedding_seed, sign=sign
+                seed=s,
+                p=cfg.p,
+                mixing="embedding",
+                mixing_seed=cfg.embedding_seed,
+                sign=sign,
             )
             for sign in (1, -1)
             for s in range(cfg.sign_seeds)
@@ -550,7 +601,9 @@ sign_sweep = dataclasses.replace(
     ),
     width=cfg.width,
 )
-sign_result = experiments.run_mlp_sweep(sign_sweep, Cache(), description="MLP on +M and -M")
+sign_result = experiments.run_mlp_sweep(
+    sign_sweep, Cache(), description="MLP on +M and -M"
+)
 
 # %%
 sign_loss = evaluation.loss_per_feature(
@@ -566,7 +619,9 @@ sign_diff, sign_err = equivalence.paired_difference(minus, plus)
 print("+M L/p:", plus.numpy().round(5), "\n-M L/p:", minus.numpy().round(5))
 
 # %% tags=["hide-input"]
-claims.check("equivalence.opposite_sign", abs(sign_diff), sign_err, seeds=cfg.sign_seeds)
+claims.check(
+    "equivalence.opposite_sign", abs(sign_diff), sign_err, seeds=cfg.sign_seeds
+)
 
 # %% tags=["hide-input"]
 fig, (left, right) = plotting.figure(ncols=2)
@@ -590,11 +645,19 @@ left.set_xscale("log")
 left.set_ylim(0.95 * float(sign_loss.mean.min()), 1.1 * naive)
 left.legend()
 right.plot(
-    range(cfg.sign_seeds), (minus - plus).numpy(), "o", color=plotting.PALETTE[5], label="seed"
+    range(cfg.sign_seeds),
+    (minus - plus).numpy(),
+    "o",
+    color=plotting.PALETTE[5],
+    label="seed",
 )
 right.axhline(sign_diff, color="k", lw=1.2, label="mean")
 right.axhspan(
-    sign_diff - cfg.z * sign_err, sign_diff + cfg.z * sign_err, color="k", alpha=0.15, lw=0
+    sign_diff - cfg.z * sign_err,
+    sign_diff + cfg.z * sign_err,
+    color="k",
+    alpha=0.15,
+    lw=0,
 )
 right.axhline(0, color=plotting.NAIVE_COLOR, ls="--", lw=1)
 right.set_xlabel("seed")
@@ -613,7 +676,10 @@ sign_unresolved = (
     f"the difference is within {cfg.z:g} standard errors, "
     "so at these settings the sign makes no detectable difference"
 )
-report.text("sign_verdict", sign_resolved if abs(sign_diff) > cfg.z * sign_err else sign_unresolved)
+report.text(
+    "sign_verdict",
+    sign_resolved if abs(sign_diff) > cfg.z * sign_err else sign_unresolved,
+)
 # %% [markdown]
 # ```{glue:figure} fig-sign
 # :name: fig-sign

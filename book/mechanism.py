@@ -11,6 +11,7 @@
 # non-negative while both weight matrices are sparse.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -32,6 +33,7 @@ drop_tolerance = None  # largest distance of a drop index from d that counts as 
 min_correlation = None  # correlation of the entries of M and W_out W_in that counts as strong
 z = None  # standard errors by which a measure must clear its threshold
 min_sparsity_gain = None  # least Hoyer sparsity above a dense Gaussian matrix that counts
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -94,10 +96,14 @@ result = experiments.run_mlp_sweep(sweep, Cache(), description="mixing: conditio
 models = experiments.load_mlp(result)
 task = experiments.trained_task(sweep, result)
 opt_sweep = mech.optimum_sweep(cfg)
-opt_result = experiments.run_mlp_sweep(opt_sweep, Cache(), description="mechanism: σ optimum")
+opt_result = experiments.run_mlp_sweep(
+    opt_sweep, Cache(), description="mechanism: σ optimum"
+)
 
 # %%
-rows = {k: mech.condition_rows(k, cfg.seeds, cfg.sigma) for k in ("embedding", "gaussian")}
+rows = {
+    k: mech.condition_rows(k, cfg.seeds, cfg.sigma) for k in ("embedding", "gaussian")
+}
 opt_models = experiments.load_mlp(opt_result)
 opt_task = experiments.trained_task(opt_sweep, opt_result)
 labels = {
@@ -106,8 +112,12 @@ labels = {
     "gaussian_opt": f"Gaussian M, σ = {cfg.sigma_opt:g}",
 }
 conditions = {
-    "embedding": mech.study(labels["embedding"], models, task, rows["embedding"], cfg.drop_rule),
-    "gaussian": mech.study(labels["gaussian"], models, task, rows["gaussian"], cfg.drop_rule),
+    "embedding": mech.study(
+        labels["embedding"], models, task, rows["embedding"], cfg.drop_rule
+    ),
+    "gaussian": mech.study(
+        labels["gaussian"], models, task, rows["gaussian"], cfg.drop_rule
+    ),
     "gaussian_opt": mech.study(
         labels["gaussian_opt"], opt_models, opt_task, slice(None), cfg.drop_rule
     ),
@@ -170,7 +180,9 @@ report.number("emb_npos", n_pos)
 drop = emb.measures.top_subspace.mean()
 positive_count = emb.measures.top_subspace_positive.mean()
 nearer_d = abs(drop - cfg.n_neurons) <= abs(drop - positive_count)
-report.text("drop_nearer", "the number of neurons" if nearer_d else "the positive count")
+report.text(
+    "drop_nearer", "the number of neurons" if nearer_d else "the positive count"
+)
 report.means("embedding", mech.measure_means(emb.measures))
 report.means("gaussian", mech.measure_means(conditions["gaussian"].measures))
 report.means("gaussian_opt", mech.measure_means(conditions["gaussian_opt"].measures))
@@ -192,12 +204,21 @@ report.means("gaussian_opt", mech.measure_means(conditions["gaussian_opt"].measu
 # %% tags=["hide-input"]
 index = np.arange(1, cfg.n_features + 1)
 eig_sim = np.stack([c.analysis.eigen_similarity.numpy() for c in conditions.values()])
-svd_sim = np.stack([c.analysis.singular_similarity.numpy() for c in conditions.values()])
+svd_sim = np.stack(
+    [c.analysis.singular_similarity.numpy() for c in conditions.values()]
+)
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.8)
 plotting.lines_with_bands(
-    axes[0], index, eig_sim.mean(1), eig_sim.min(1), eig_sim.max(1), list(labels.values())
+    axes[0],
+    index,
+    eig_sim.mean(1),
+    eig_sim.min(1),
+    eig_sim.max(1),
+    list(labels.values()),
 )
-plotting.lines_with_bands(axes[1], index, svd_sim.mean(1), svd_sim.min(1), svd_sim.max(1))
+plotting.lines_with_bands(
+    axes[1], index, svd_sim.mean(1), svd_sim.min(1), svd_sim.max(1)
+)
 axes[0].set(xlabel="eigenvector index $k$", ylabel="$\\cos(A v_k, v_k)$")
 axes[1].set(xlabel="singular vector index $k$", ylabel="$\\cos(A v_k, u_k)$")
 axes[0].axvline(cfg.n_neurons, color="k", ls=":", lw=0.8)
@@ -279,7 +300,8 @@ report.figure("fig-mechanism-entries", fig)
 # %%
 trained_fits = {c.label: c.analysis.fit for c in conditions.values()}
 ideal = {
-    c.label: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m) for c in conditions.values()
+    c.label: mech.entry_fit(mech.truncation(c.m, cfg.n_neurons), c.m)
+    for c in conditions.values()
 }
 ideal_emb = ideal[labels["embedding"]]
 
@@ -343,10 +365,12 @@ report.number("init_sparsity", mech.weight_sparsity(init.w_in.detach()).mean().i
 # %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.0, height=3.6)
 plotting.weight_histogram(
-    axes[0], {f"{c.label}": c.w_in for c in conditions.values()} | {"initial": init.w_in}
+    axes[0],
+    {f"{c.label}": c.w_in for c in conditions.values()} | {"initial": init.w_in},
 )
 plotting.weight_histogram(
-    axes[1], {f"{c.label}": c.w_out for c in conditions.values()} | {"initial": init.w_out}
+    axes[1],
+    {f"{c.label}": c.w_out for c in conditions.values()} | {"initial": init.w_out},
 )
 axes[0].set_title("$W_\\mathrm{in}$")
 axes[1].set_title("$W_\\mathrm{out}$")
@@ -373,7 +397,9 @@ report.figure("fig-mechanism-weights", fig)
 # {glue:text}`out_margin:.3f`.
 
 # %% tags=["hide-input"]
-report.number("embedding_win_nonnegative_pct", 100 * emb.measures.win_nonnegative.mean())
+report.number(
+    "embedding_win_nonnegative_pct", 100 * emb.measures.win_nonnegative.mean()
+)
 report.number("out_margin", emb.measures.weight_sparsity_out.mean() - reference)
 
 # %% [markdown]
@@ -387,7 +413,11 @@ report.number("out_margin", emb.measures.weight_sparsity_out.mean() - reference)
 # over the dense Gaussian value, `min_sparsity_gain`, fixed before any run.
 
 # %% tags=["hide-input"]
-null_for = {"embedding": "gaussian", "gaussian": "embedding", "gaussian_opt": "embedding"}
+null_for = {
+    "embedding": "gaussian",
+    "gaussian": "embedding",
+    "gaussian_opt": "embedding",
+}
 for key, suffix in [
     ("embedding", ""),
     ("gaussian", ".gaussian"),

@@ -11,6 +11,7 @@
 # returns to the naive loss once it is fine-tuned on clean labels.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training and in the sigma sweep, in (0, 1]
 n_features = None  # number of input features n
@@ -39,6 +40,7 @@ tolerance = None  # relative margin over the naive loss that counts as beating i
 z = None  # standard errors by which a margin must clear the tolerance
 sigma_tolerance = None  # largest distance of the optimal sigma from the paper's 0.03
 revert_within = None  # share of the fine-tuning run within which the transplant must revert
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -105,7 +107,10 @@ report.number("sigma_fixed", cfg.sigma)
 # %%
 p_grid = np.union1d(np.logspace(-3, 0, cfg.p_points), [cfg.p])
 strata = evaluation.strata_losses(
-    left_models, left_task, evaluation.relevant_counts(cfg.n_features, p_grid), cfg.eval_samples
+    left_models,
+    left_task,
+    evaluation.relevant_counts(cfg.n_features, p_grid),
+    cfg.eval_samples,
 )
 curves = strata.loss_per_feature(p_grid)  # (K, P)
 at_p = strata.loss_per_feature(cfg.p)  # (K,)
@@ -119,7 +124,9 @@ mixings = left_task.scale.detach()[:, None, None] * left_task.mixing
 naive_own = np.array(
     [
         baselines.naive_loss_per_feature(
-            m, cfg.n_features, baselines.naive_features(m, cfg.n_features, cfg.n_neurons)
+            m,
+            cfg.n_features,
+            baselines.naive_features(m, cfg.n_features, cfg.n_neurons),
         )
         for m in mixings
     ]
@@ -128,13 +135,17 @@ loss_at_p = at_p.mean.numpy().reshape(shape)
 loss_at_p_err = at_p.stderr.numpy().reshape(shape)
 naive_own_grid = naive_own.reshape(shape)
 margin, margin_err = analysis.seed_mean(1 - loss_at_p / NAIVE, loss_at_p_err / NAIVE)
-own, own_err = analysis.seed_mean(1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid)
+own, own_err = analysis.seed_mean(
+    1 - loss_at_p / naive_own_grid, loss_at_p_err / naive_own_grid
+)
 
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.5, height=4.4)
 per_seed = curves.mean.numpy().reshape(*shape, -1)
 mean = per_seed.mean(1)
-plotting.lines_with_bands(ax, p_grid, mean, per_seed.min(1), per_seed.max(1), list(conditions))
+plotting.lines_with_bands(
+    ax, p_grid, mean, per_seed.min(1), per_seed.max(1), list(conditions)
+)
 ax.hlines(
     naive_own_grid.mean(1),
     p_grid[0],
@@ -245,7 +256,9 @@ report.number("margin_high_p_pct", 100 * high[0][noisy])
 others = [list(conditions).index(k) for k in ("gaussian", "symmetric")]
 best_other = max(others, key=lambda c: margin[c])
 lowest = margin[list(conditions).index("embedding")] - margin[best_other]
-lowest_err = np.hypot(margin_err[list(conditions).index("embedding")], margin_err[best_other])
+lowest_err = np.hypot(
+    margin_err[list(conditions).index("embedding")], margin_err[best_other]
+)
 claims.check("mixing.embedding_lowest", lowest, lowest_err, seeds=cfg.seeds)
 
 # %% [markdown]
@@ -266,12 +279,16 @@ right = experiments.grid_sweep(
     cfg.sigma_seeds,
     cfg.vary_matrix,
 )
-right_result = experiments.run_mlp_sweep(right, Cache(), description="mixing: sigma sweep")
+right_result = experiments.run_mlp_sweep(
+    right, Cache(), description="mixing: sigma sweep"
+)
 right_models = experiments.load_mlp(right_result)
 right_task = experiments.trained_task(right, right_result)
 
 # %%
-sweep_loss = evaluation.loss_per_feature(right_models, right_task, cfg.p, cfg.eval_samples)
+sweep_loss = evaluation.loss_per_feature(
+    right_models, right_task, cfg.p, cfg.eval_samples
+)
 sweep_shape = (len(kinds), len(sigmas), cfg.sigma_seeds)
 # Both arrays are indexed (kind, seed, sigma).
 sweep_mean = sweep_loss.mean.numpy().reshape(sweep_shape).transpose(0, 2, 1)
@@ -287,11 +304,15 @@ sweep_err = sweep_loss.stderr.numpy().reshape(sweep_shape).transpose(0, 2, 1)
 
 # %%
 optima = {
-    k: analysis.optimum(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
+    k: analysis.optimum(
+        sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap
+    )
     for i, k in enumerate(kinds)
 }
 shapes = {
-    k: analysis.falls_then_rises(sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap)
+    k: analysis.falls_then_rises(
+        sigmas, sweep_mean[i], sweep_err[i], cfg.fit_points, cfg.bootstrap
+    )
     for i, k in enumerate(kinds)
 }
 
@@ -313,11 +334,24 @@ tables.Table(
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=7.0)
 plotting.lines_with_bands(
-    ax, sigmas, sweep_mean.mean(1), sweep_mean.min(1), sweep_mean.max(1), kinds, marker="o", ms=3
+    ax,
+    sigmas,
+    sweep_mean.mean(1),
+    sweep_mean.min(1),
+    sweep_mean.max(1),
+    kinds,
+    marker="o",
+    ms=3,
 )
 for k, color in zip(kinds, plotting.PALETTE, strict=False):
     ax.plot(optima[k].sigma, optima[k].loss, "*", color=color, ms=12)
-    ax.errorbar(optima[k].sigma, optima[k].loss, xerr=optima[k].sigma_err, color=color, capsize=3)
+    ax.errorbar(
+        optima[k].sigma,
+        optima[k].loss,
+        xerr=optima[k].sigma_err,
+        color=color,
+        capsize=3,
+    )
 plotting.reference_line(ax, NAIVE, label="naive, clean labels (1/12)")
 ax.set_xlabel(r"scale $\sigma$ of the mixing matrix")
 ax.set_ylabel(f"loss per feature at $p$ = {cfg.p}")
@@ -359,7 +393,9 @@ for k, name in [("symmetric", "symmetric"), ("gaussian", "asymmetric")]:
 
 # %% tags=["hide-input"]
 parts = [
-    (getattr(shapes[k], f), getattr(shapes[k], f + "_err")) for k in kinds for f in ("fall", "rise")
+    (getattr(shapes[k], f), getattr(shapes[k], f + "_err"))
+    for k in kinds
+    for f in ("fall", "rise")
 ]
 smallest = min(parts, key=lambda part: part[0] / max(part[1], 1e-12))
 claims.check("mixing.loss_falls_then_rises", *smallest)
@@ -381,10 +417,17 @@ report.number("bootstrap", cfg.bootstrap)
 # schedule (same peak learning rate and weight decay) and a new data stream.
 
 # %%
-pick = [list(conditions).index(cfg.transplant_mixing) * cfg.seeds + s for s in range(cfg.seeds)]
+pick = [
+    list(conditions).index(cfg.transplant_mixing) * cfg.seeds + s
+    for s in range(cfg.seeds)
+]
 start = MLP(left_models.w_in[pick].clone(), left_models.w_out[pick].clone())
 clean_sweep = experiments.grid_sweep(
-    cfg, [dict(p=cfg.p, mixing="clean")], cfg.seeds, seed_offset=1000, steps=cfg.finetune_steps
+    cfg,
+    [dict(p=cfg.p, mixing="clean")],
+    cfg.seeds,
+    seed_offset=1000,
+    steps=cfg.finetune_steps,
 )
 tuned = experiments.run_mlp_sweep(
     clean_sweep, Cache(), initial=start, description="mixing: transplant"
@@ -397,8 +440,12 @@ report.number("finetune_steps", cfg.finetune_steps)
 # The mixing-trained models, before fine-tuning, evaluated on clean labels:
 before = evaluation.loss_per_feature(start, tuned_task, cfg.p, cfg.eval_samples)
 after = evaluation.loss_per_feature(tuned_models, tuned_task, cfg.p, cfg.eval_samples)
-gap, gap_err = analysis.seed_mean(after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE)
-jump, jump_err = analysis.seed_mean(before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE)
+gap, gap_err = analysis.seed_mean(
+    after.mean.numpy() / NAIVE - 1, after.stderr.numpy() / NAIVE
+)
+jump, jump_err = analysis.seed_mean(
+    before.mean.numpy() / NAIVE - 1, before.stderr.numpy() / NAIVE
+)
 
 # %% tags=["hide-input"]
 print(

@@ -10,6 +10,7 @@
 # mixing, training reaches the naive loss of 1/12 per feature, and does not beat it.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability during training, in (0, 1]
 n_features = None  # number of input features n
@@ -29,6 +30,7 @@ eval_samples = None  # evaluation samples per number of active features
 mc_samples = None  # Monte Carlo samples for the naive baseline
 sigma_grid = None  # number of sigma values for the naive-with-mixing check, at least 2
 tolerance = None  # relative distance from the naive loss that still counts as a match
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -80,7 +82,9 @@ claims = cclib.claims_for(cfg)
 # naive model, average its squared error.
 
 # %%
-naive_exact = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))
+naive_exact = baselines.naive_loss_per_feature(
+    None, cfg.n_features, range(cfg.n_neurons)
+)
 clean_task = experiments.build_mlp_task(experiments.seed_sweep(cfg, 1, p=cfg.p))
 naive_model = baselines.naive_mlp(cfg.n_features, cfg.n_neurons)
 naive_mc_all = evaluation.monte_carlo_loss_per_feature(
@@ -89,7 +93,10 @@ naive_mc_all = evaluation.monte_carlo_loss_per_feature(
 naive_mc = naive_mc_all[0]
 
 # %% tags=["hide-input"]
-print(f"closed form {naive_exact:.5f}; Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}")
+print(
+    f"closed form {naive_exact:.5f}; "
+    f"Monte Carlo {naive_mc.mean:.5f} ± {naive_mc.stderr:.5f}"
+)
 
 # %% tags=["hide-input"]
 claims.check("naive.clean", naive_mc.mean, naive_mc.stderr)
@@ -126,7 +133,9 @@ mixed = experiments.build_mlp_task(
         cfg, [experiments.CCInstance(0, cfg.p, "gaussian", s) for s in sigma_grid]
     )
 )
-naive_mixed = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=len(sigma_grid))
+naive_mixed = baselines.naive_mlp(
+    cfg.n_features, cfg.n_neurons, instances=len(sigma_grid)
+)
 simulated = evaluation.loss_per_feature(naive_mixed, mixed, cfg.p, cfg.eval_samples)
 closed = np.array(
     [
@@ -179,12 +188,15 @@ report.figure("fig-naive-sigma", fig)
 # model; the result is cached under its full configuration, so a rerun loads it.
 
 # %%
-sweep = experiments.seed_sweep(cfg, cfg.seeds, p=cfg.p, mixing=cfg.mixing, sigma=cfg.sigma)
+sweep = experiments.seed_sweep(
+    cfg, cfg.seeds, p=cfg.p, mixing=cfg.mixing, sigma=cfg.sigma
+)
 result = experiments.run_mlp_sweep(sweep, Cache(), description="naive_baseline")
 models, task = experiments.load_mlp(result), experiments.trained_task(sweep, result)
 mixings = task.scale[:, None, None] * task.mixing
 naive_here = [
-    baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons)) for m in mixings
+    baselines.naive_loss_per_feature(m, cfg.n_features, range(cfg.n_neurons))
+    for m in mixings
 ]
 
 # %% tags=["hide-input"]
@@ -219,7 +231,9 @@ report.figure("fig-naive-curves", fig)
 # %%
 trained = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples)
 naive_ref = baselines.naive_mlp(cfg.n_features, cfg.n_neurons, instances=cfg.seeds)
-gap = evaluation.loss_per_feature(models, task, cfg.p, cfg.eval_samples, baseline=naive_ref)
+gap = evaluation.loss_per_feature(
+    models, task, cfg.p, cfg.eval_samples, baseline=naive_ref
+)
 relative, relative_err = gap.mean.numpy() / naive_here, gap.stderr.numpy() / naive_here
 
 # %% tags=["hide-input"]

@@ -11,6 +11,7 @@
 # the sparse one, and a hand-coded naive + offset model explains the dense solution.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # the sparse training p of figures 8 and 9 (compared with the one-active model)
 n_features = None  # number of input features n
@@ -37,6 +38,7 @@ share = None  # share of a feature's positive weight that makes its largest neur
 strength = None  # total positive weight a feature needs to count as represented
 tolerance = None  # relative difference that still counts as a match
 z = None  # standard errors by which a margin must clear its threshold
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -105,7 +107,9 @@ report.number("fig7_batch", cfg.batch_size)
 report.text("nonempty_flag", str(cfg.nonempty_steps).lower())
 report.number("nonempty_frac_0001", 1 - (1 - 0.001) ** cfg.n_features)
 sparsest = nonempty_horizon(10_000, 0.001, cfg.n_features)
-report.number("nonempty_ratio", sparsest / nonempty_horizon(10_000, 0.01, cfg.n_features))
+report.number(
+    "nonempty_ratio", sparsest / nonempty_horizon(10_000, 0.01, cfg.n_features)
+)
 report.number("nonempty_ratio_dense", sparsest / 10_000)
 
 # %% [markdown]
@@ -160,13 +164,25 @@ sparse = ps.index(cfg.p)
 dense = ps.index(cfg.dense_p)
 cross = regimes.seed_crossovers(p_grid, mean_curves[sparse], mean_curves[dense])
 margins = 1 - mean_curves / NAIVE  # (setting, seed, p_eval)
-sparse_margin = analysis.seed_mean(margins[sparse][:, 0], err_curves[sparse][:, 0] / NAIVE)
-dense_margin = analysis.seed_mean(margins[dense][:, -1], err_curves[dense][:, -1] / NAIVE)
+sparse_margin = analysis.seed_mean(
+    margins[sparse][:, 0], err_curves[sparse][:, 0] / NAIVE
+)
+dense_margin = analysis.seed_mean(
+    margins[dense][:, -1], err_curves[dense][:, -1] / NAIVE
+)
 
 # %% tags=["hide-input"]
 print("crossover p per seed:", tables.listed(cross, ".4f"))
-print("margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(*sparse_margin))
-print("margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(*dense_margin))
+print(
+    "margin over 1/12 of the sparse model at p = 1e-3: {:+.3f} ± {:.3f}".format(
+        *sparse_margin
+    )
+)
+print(
+    "margin over 1/12 of the dense model at p = 1: {:+.3f} ± {:.3f}".format(
+        *dense_margin
+    )
+)
 
 # %% tags=["hide-input"]
 weaker = min((sparse_margin, dense_margin), key=lambda m: m[0] - cfg.z * m[1])
@@ -263,10 +279,14 @@ report.figure("fig-regimes-onehot", fig)
 
 # %%
 contrib = regimes.contributions(models)  # (K, n, d)
-shares = regimes.by_setting(regimes.largest_share(contrib).median(dim=1).values, cfg.seeds)
+shares = regimes.by_setting(
+    regimes.largest_share(contrib).median(dim=1).values, cfg.seeds
+)
 alone_counts = regimes.dominant_features(contrib, cfg.share, cfg.strength)
 alone = regimes.by_setting(alone_counts, cfg.seeds)  # (setting, seed)
-regimes.print_table(labels, median_largest_share=shares.mean(1), features_alone=alone.mean(1))
+regimes.print_table(
+    labels, median_largest_share=shares.mean(1), features_alone=alone.mean(1)
+)
 report.number("share_pct", 100 * cfg.share)
 report.number("strength_value", cfg.strength)
 
@@ -354,7 +374,9 @@ closed = regimes.offset_loss_per_feature(offsets[:, None], np.array(clean_p)[Non
 z_offset = (hand_loss.mean.numpy() - closed) / hand_loss.stderr.numpy()
 
 # %% tags=["hide-input"]
-print(f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}")
+print(
+    f"largest |z| of simulation against the closed form: {np.abs(z_offset).max():.2f}"
+)
 
 # %%
 grid_best = regimes.grid_optima(offsets, hand_loss.mean.numpy())
@@ -379,7 +401,9 @@ claims.check("regimes.offset_closed_form", np.abs(z_offset).max())
 for name, q in [("p0_1", 0.1), ("p1", 1.0)]:
     j = clean_p.index(q)
     deviation = simulated[j, 0] - exact[j]
-    claims.check(f"regimes.offset_optimum_{name}", deviation, simulated[j, 1], exact=exact[j])
+    claims.check(
+        f"regimes.offset_optimum_{name}", deviation, simulated[j, 1], exact=exact[j]
+    )
     report.number(f"offset_exact_{name}", exact[j])
 
 # %% [markdown]
@@ -395,7 +419,9 @@ clean = regimes.clean_sweep(cfg)
 clean_result = experiments.run_mlp_sweep(clean, Cache(), description="regimes: clean")
 clean_models = experiments.load_mlp(clean_result)
 clean_task = experiments.trained_task(clean, clean_result)
-clean_strata = evaluation.strata_losses(clean_models, clean_task, counts, cfg.eval_samples)
+clean_strata = evaluation.strata_losses(
+    clean_models, clean_task, counts, cfg.eval_samples
+)
 clean_curves = regimes.by_setting(clean_strata.loss_per_feature(p_grid).mean, cfg.seeds)
 report.number("clean_seeds", cfg.seeds)
 
@@ -409,7 +435,9 @@ clean_contrib = regimes.contributions(clean_models)
 clean_alone = regimes.dominant_features(clean_contrib, cfg.share, cfg.strength)
 clean_alone = regimes.by_setting(clean_alone, cfg.seeds)  # (p, seed)
 fig, ax = plotting.figure(width=6.4, height=3.4)
-plotting.errorbars(ax, ps, alone[: len(ps)].mean(1), alone[: len(ps)].std(1), label=cfg.mixing)
+plotting.errorbars(
+    ax, ps, alone[: len(ps)].mean(1), alone[: len(ps)].std(1), label=cfg.mixing
+)
 plotting.errorbars(ax, clean_p, clean_alone.mean(1), clean_alone.std(1), label="clean")
 plotting.reference_line(ax, cfg.n_neurons, label="d (one neuron per feature)")
 plotting.log_p_axis(ax, "training feature probability $p$")
@@ -443,9 +471,13 @@ report.number("mix_var", float(mixings.square().sum(dim=2).mean()) / 3)
 # %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=2, width=9.5, height=3.9)
 p_line = np.geomspace(1e-3, 1, 200)
-axes[0].plot(p_line, regimes.optimal_offset(p_line, cfg.n_neurons), label="closed form $c^*$")
+axes[0].plot(
+    p_line, regimes.optimal_offset(p_line, cfg.n_neurons), label="closed form $c^*$"
+)
 axes[0].plot(clean_p, grid_best, "s", label="grid search (simulated loss)")
-plotting.errorbars(axes[0], clean_p, simulated[:, 0], 2 * simulated[:, 1], label="least squares")
+plotting.errorbars(
+    axes[0], clean_p, simulated[:, 0], 2 * simulated[:, 1], label="least squares"
+)
 plotting.log_p_axis(axes[0])
 axes[0].set_ylabel("optimal offset $c^*$")
 axes[0].legend(fontsize=8)
@@ -497,8 +529,13 @@ regimes.print_table(clean_p, trained_offset=own_offset.mean(1), optimal_offset=e
 claims.check("regimes.offset_matches_trained", gap[0] / hand_at_1, gap[1] / hand_at_1)
 excess = regimes.offset_excess(clean_strata, clean_p, exact, cfg.seeds, dense_from=0.1)
 claims.check("regimes.offset_matches_all_p", *excess)
-trained_offset = analysis.seed_mean(np.nan_to_num(own_offset[dense_j]))  # 0: no feature alone
-offset_ratio = (trained_offset[0] / exact[dense_j] - 1, trained_offset[1] / exact[dense_j])
+trained_offset = analysis.seed_mean(
+    np.nan_to_num(own_offset[dense_j])
+)  # 0: no feature alone
+offset_ratio = (
+    trained_offset[0] / exact[dense_j] - 1,
+    trained_offset[1] / exact[dense_j],
+)
 claims.check("regimes.trained_offset_p1", *offset_ratio, exact=exact[dense_j])
 report.number("hand_at_1", hand_at_1)
 report.number("trained_at_1", trained_at_1.mean())

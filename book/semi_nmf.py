@@ -11,6 +11,7 @@
 # trained model's loss, and its weights are less sparse than the trained weights.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 p = None  # feature probability of training and of the evaluation off the sparse limit, in (0, 1]
 n_features = None  # number of input features n
@@ -36,6 +37,7 @@ snmf_iterations = None  # semi-NMF iterations, each updating both factors
 long_steps = None  # steps (batches of 2048) of longer-trained copies of the models; 0: skip
 eval_samples = None  # evaluation samples per number of active features
 z = None  # standard errors by which a difference must clear zero
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -48,7 +50,9 @@ from cclib.engine.cache import Cache
 
 cfg = cclib.configure("semi_nmf", globals())
 claims = cclib.claims_for(cfg)
-NAIVE = baselines.naive_loss_per_feature(None, cfg.n_features, range(cfg.n_neurons))  # 1/12
+NAIVE = baselines.naive_loss_per_feature(
+    None, cfg.n_features, range(cfg.n_neurons)
+)  # 1/12
 KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 
 # %% [markdown]
@@ -133,13 +137,21 @@ KIND_NAMES = {"gaussian": "asymmetric", "symmetric": "symmetric"}
 # several features are often active at once.
 
 # %%
-mixing_sigma = specs.profile_value("mixing", "sigma", cfg.profile)  # mixing chapter's sigma
+mixing_sigma = specs.profile_value(
+    "mixing", "sigma", cfg.profile
+)  # mixing chapter's sigma
 fixed, fixed_rows, fixed_source = snmf.fixed_sigma_sweep(cfg, mixing_sigma)
-fixed_result = experiments.run_mlp_sweep(fixed, Cache(), description="semi_nmf: fixed sigma")
+fixed_result = experiments.run_mlp_sweep(
+    fixed, Cache(), description="semi_nmf: fixed sigma"
+)
 fixed_task_all = experiments.trained_task(fixed, fixed_result)
-trained, task = snmf.select(experiments.load_mlp(fixed_result), fixed_task_all, fixed_rows)
+trained, task = snmf.select(
+    experiments.load_mlp(fixed_result), fixed_task_all, fixed_rows
+)
 m_fixed = snmf.effective_mixing(task)  # (S, n, n)
-variants = snmf.study_variants(task, cfg.n_neurons, cfg.snmf_iterations, cfg.p, cfg.eval_samples)
+variants = snmf.study_variants(
+    task, cfg.n_neurons, cfg.snmf_iterations, cfg.p, cfg.eval_samples
+)
 
 # %% tags=["hide-input"]
 print(snmf.variants_table(variants))
@@ -160,7 +172,10 @@ plotting.reference_line(axes[0], NAIVE, label="naive, clean (1/12)")
 axes[0].set_ylim(0.6 * NAIVE, 1.25 * NAIVE)
 axes[0].legend(fontsize=8)
 plotting.grouped_bars(
-    axes[1], labels, {"W_in": ([v.sparsity_in.mean() for v in variants], None)}, "Hoyer sparsity"
+    axes[1],
+    labels,
+    {"W_in": ([v.sparsity_in.mean() for v in variants], None)},
+    "Hoyer sparsity",
 )
 report.figure("fig-snmf-starts", fig)
 report.number("snmf_iterations", cfg.snmf_iterations)
@@ -183,7 +198,9 @@ report.number("p_eval", cfg.p)
 # ```
 
 # %% tags=["hide-input"]
-chosen = [v for v in variants if (v.method, v.init) == (cfg.snmf_method, cfg.snmf_init)][0]
+chosen = [
+    v for v in variants if (v.method, v.init) == (cfg.snmf_method, cfg.snmf_init)
+][0]
 worst = max(variants, key=lambda v: float(v.at_p.mean.mean()))
 start_gap, start_gap_err = analysis.seed_mean(
     worst.at_p.mean.numpy() - chosen.at_p.mean.numpy(), worst.at_p.stderr.numpy()
@@ -196,14 +213,18 @@ report.text("method_used", cfg.snmf_method)
 report.text("init_used", cfg.snmf_init)
 report.text("worst_start", f"{worst.init} ({worst.method})")
 report.number("start_gap", start_gap)
-random_start = [v for v in variants if (v.method, v.init) == (cfg.snmf_method, "random")][0]
+random_start = [
+    v for v in variants if (v.method, v.init) == (cfg.snmf_method, "random")
+][0]
 above, above_err = analysis.seed_mean(
     random_start.at_p.mean.numpy() - NAIVE, random_start.at_p.stderr.numpy()
 )
 
 # %% tags=["hide-input"]
 claims.check("snmf.random_start_fails_at_p", above, above_err)
-starts = [analysis.seed_mean(v.sparse.mean.numpy(), v.sparse.stderr.numpy()) for v in variants]
+starts = [
+    analysis.seed_mean(v.sparse.mean.numpy(), v.sparse.stderr.numpy()) for v in variants
+]
 beats_from = [m + cfg.z * e < NAIVE for m, e in starts]
 claims.check("snmf.robust_start", sum(beats_from) / len(beats_from))
 report.number("random_sparse", random_start.sparse.mean.mean())
@@ -232,21 +253,34 @@ hand, factors = snmf.fit_mlp(
     m_fixed, cfg.n_neurons, cfg.snmf_method, cfg.snmf_init, cfg.snmf_iterations
 )
 wrong, _ = snmf.fit_mlp(
-    m_fixed, cfg.n_neurons, cfg.snmf_method, cfg.snmf_init, cfg.snmf_iterations, transpose=True
+    m_fixed,
+    cfg.n_neurons,
+    cfg.snmf_method,
+    cfg.snmf_init,
+    cfg.snmf_iterations,
+    transpose=True,
 )
 product = factors.f @ factors.g.transpose(1, 2)  # F G^T
 exactness = float((snmf.one_hot_response(hand) - product).abs().max())
 target = snmf.target(m_fixed)
-response_right = (snmf.one_hot_response(hand) - target).norm(dim=(1, 2)) / target.norm(dim=(1, 2))
-response_wrong = (snmf.one_hot_response(wrong) - target).norm(dim=(1, 2)) / target.norm(dim=(1, 2))
-cost = snmf.stratum_one(wrong, task, cfg.eval_samples, baseline=hand)  # wrong minus right
+response_right = (snmf.one_hot_response(hand) - target).norm(dim=(1, 2)) / target.norm(
+    dim=(1, 2)
+)
+response_wrong = (snmf.one_hot_response(wrong) - target).norm(dim=(1, 2)) / target.norm(
+    dim=(1, 2)
+)
+cost = snmf.stratum_one(
+    wrong, task, cfg.eval_samples, baseline=hand
+)  # wrong minus right
 exact_right = snmf.sparse_limit_loss(hand, m_fixed).numpy()
 mc_right = snmf.stratum_one(hand, task, cfg.eval_samples)
 
 # %% tags=["hide-input"]
 print(f"largest |one-hot response - F G^T| of the model: {exactness:.1e}")
 print(f"relative one-hot error: right {tables.listed(response_right.numpy(), '.4f')}")
-print(f"                        transposed {tables.listed(response_wrong.numpy(), '.4f')}")
+print(
+    f"                        transposed {tables.listed(response_wrong.numpy(), '.4f')}"
+)
 print(
     f"sparse limit, exact {tables.listed(exact_right, '.4f')},",
     f"Monte Carlo {tables.listed(mc_right.mean.numpy(), '.4f')}",
@@ -258,7 +292,9 @@ mc_z = (mc_right.mean.numpy() - exact_right) / mc_right.stderr.numpy()
 
 # %% tags=["hide-input"]
 if cfg.mixing == "symmetric":
-    claims.not_applicable("snmf.orientation", "M is symmetric: both orientations are one")
+    claims.not_applicable(
+        "snmf.orientation", "M is symmetric: both orientations are one"
+    )
 else:
     claims.check("snmf.orientation", cost_mean, cost_err)
 claims.check("snmf.sparse_limit_exact", float(np.abs(mc_z).max()))
@@ -296,7 +332,9 @@ sweep_hand, _ = snmf.fit_mlp(
 
 # %%
 models = {"semi-NMF": sweep_hand, "trained": sweep_trained}
-sparse = {k: snmf.stratum_one(m, sweep_task, cfg.eval_samples) for k, m in models.items()}
+sparse = {
+    k: snmf.stratum_one(m, sweep_task, cfg.eval_samples) for k, m in models.items()
+}
 at_p = {
     k: evaluation.loss_per_feature(m, sweep_task, cfg.p, cfg.eval_samples)
     for k, m in models.items()
@@ -304,7 +342,9 @@ at_p = {
 naive_own = np.array(
     [
         baselines.naive_loss_per_feature(
-            m, cfg.n_features, baselines.naive_features(m, cfg.n_features, cfg.n_neurons)
+            m,
+            cfg.n_features,
+            baselines.naive_features(m, cfg.n_features, cfg.n_neurons),
         )
         for m in sweep_m
     ]
@@ -361,7 +401,9 @@ report.number("sigma_seeds", cfg.sigma_seeds)
 
 # %% tags=["hide-input"]
 kind_curves = {w: c for (k, w), c in curves.items() if k == cfg.mixing}
-cross = {w: snmf.crossings(sigmas, c["semi-NMF"], NAIVE) for w, c in kind_curves.items()}
+cross = {
+    w: snmf.crossings(sigmas, c["semi-NMF"], NAIVE) for w, c in kind_curves.items()
+}
 cross = {w: np.nan_to_num(c, nan=0.0) for w, c in cross.items()}
 beats = {w: analysis.seed_mean(c) for w, c in cross.items()}
 tables.Table(
@@ -398,10 +440,14 @@ report.number("beats_naive_sparse", beats["sparse limit"][0])
 snmf_sparse = analysis.seed_mean(mc_right.mean.numpy(), mc_right.stderr.numpy())
 snmf_at_p_est = evaluation.loss_per_feature(hand, task, cfg.p, cfg.eval_samples)
 snmf_at_p = analysis.seed_mean(snmf_at_p_est.mean.numpy(), snmf_at_p_est.stderr.numpy())
-gap_est = evaluation.loss_per_feature(trained, task, cfg.p, cfg.eval_samples, baseline=hand)
+gap_est = evaluation.loss_per_feature(
+    trained, task, cfg.p, cfg.eval_samples, baseline=hand
+)
 gap = analysis.seed_mean(gap_est.mean.numpy(), gap_est.stderr.numpy())
 gap_sparse_est = snmf.stratum_one(trained, task, cfg.eval_samples, baseline=hand)
-gap_sparse = analysis.seed_mean(gap_sparse_est.mean.numpy(), gap_sparse_est.stderr.numpy())
+gap_sparse = analysis.seed_mean(
+    gap_sparse_est.mean.numpy(), gap_sparse_est.stderr.numpy()
+)
 
 # %% tags=["hide-input"]
 print(f"semi-NMF: sparse limit {snmf_sparse[0]:.4f} ± {snmf_sparse[1]:.4f}")
@@ -421,7 +467,10 @@ report.number("gap", gap[0])
 report.number("gap_err", gap[1])
 report.number("gap_sparse", gap_sparse[0])
 report.number("gap_sparse_err", gap_sparse[1])
-report.text("gap_verdict", "does not reach" if gap[0] + cfg.z * gap[1] < 0 else "matches or beats")
+report.text(
+    "gap_verdict",
+    "does not reach" if gap[0] + cfg.z * gap[1] < 0 else "matches or beats",
+)
 
 # %% [markdown]
 # ## Weights
@@ -459,11 +508,16 @@ sparsity = {
 }
 tables.Table(
     ["model", *next(iter(sparsity.values()))],
-    [[name, *(f"{float(v.mean()):.3f}" for v in vs.values())] for name, vs in sparsity.items()],
+    [
+        [name, *(f"{float(v.mean()):.3f}" for v in vs.values())]
+        for name, vs in sparsity.items()
+    ],
 ).show()
 both = {k: np.minimum(v["W_in"], v["W_out"]) for k, v in sparsity.items()}
 denser = analysis.seed_mean(both["trained"] - both["semi-NMF"])
-denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"]["W_in"])
+denser_in = analysis.seed_mean(
+    sparsity["trained"]["W_in"] - sparsity["semi-NMF"]["W_in"]
+)
 
 # %% [markdown]
 # ```{glue:figure} fig-snmf-weights
@@ -479,7 +533,9 @@ denser_in = analysis.seed_mean(sparsity["trained"]["W_in"] - sparsity["semi-NMF"
 # %% tags=["hide-input"]
 claims.check("snmf.denser_than_trained", *denser)
 claims.check("snmf.denser_than_trained_w_in", *denser_in)
-report.text("denser_verdict", "denser" if denser[0] > cfg.z * denser[1] else "not denser")
+report.text(
+    "denser_verdict", "denser" if denser[0] > cfg.z * denser[1] else "not denser"
+)
 report.number("sparsity_trained", both["trained"].mean())
 report.number("sparsity_in_trained", sparsity["trained"]["W_in"].mean())
 report.number("sparsity_in_snmf", sparsity["semi-NMF"]["W_in"].mean())
@@ -510,7 +566,14 @@ report.number("nonneg_trained", sparsity["trained"]["non-negative mass of W_in"]
 
 # %%
 longer = snmf.longer_training(
-    cfg, trained, hand, task, cfg.eval_samples, Cache(), fixed.horizons()[0], cfg.batch_size
+    cfg,
+    trained,
+    hand,
+    task,
+    cfg.eval_samples,
+    Cache(),
+    fixed.horizons()[0],
+    cfg.batch_size,
 )
 long_denser = analysis.seed_mean(longer.sparsity - both["semi-NMF"])
 long_gap = analysis.seed_mean(longer.gap.mean.numpy(), longer.gap.stderr.numpy())
@@ -524,7 +587,10 @@ print(
     f"W_out {tables.listed(longer.sparsity_out, '.3f')}",
 )
 print(f"trained - semi-NMF: p = {cfg.p}: {long_gap[0]:+.4f} ± {long_gap[1]:.4f}")
-print(f"                    sparse limit: {long_gap_sparse[0]:+.4f} ± {long_gap_sparse[1]:.4f}")
+print(
+    f"                    sparse limit: {long_gap_sparse[0]:+.4f}"
+    f" ± {long_gap_sparse[1]:.4f}"
+)
 
 # %% tags=["hide-input"]
 claims.check("snmf.denser_than_trained_long", *long_denser)

@@ -12,6 +12,7 @@
 # the same layer; binary weights beat random ones only by a modest factor.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (uand_training's value: its models are reused)
 seeds = None  # training seeds per s
@@ -33,6 +34,7 @@ ridge = None  # ridge penalty of the closed-form readouts, relative, in [0, 1]
 bias_rule = None  # free readout bias of the prediction: learned | min_norm
 tables = None  # class truth tables of the prediction: sampled | ideal
 frozen_share = None  # share of u weights in the random binary layer: trained | half
+# fmt: on
 
 # %% tags=["hide-input"]
 import torch
@@ -104,7 +106,9 @@ report.number("ro_b", typical[2].mean())
 # computed here by `readout.ideal_truth_tables` (a test checks it entry by entry):
 
 # %%
-example = readout.ideal_truth_tables(torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05))
+example = readout.ideal_truth_tables(
+    torch.tensor(0.1), torch.tensor(-0.15), torch.tensor(0.05)
+)
 states = ["00", "01", "10", "11"]
 
 # %% tags=["hide-input"]
@@ -159,9 +163,13 @@ print(study.combination_table(example_gates))
 pair_set = readout.random_groups(cfg.m, 2, cfg.pairs, seed=0)
 triple_set = readout.random_groups(cfg.m, 3, cfg.triples, seed=0)
 samples = (cfg.fit_samples, cfg.eval_samples)
-gates = study.gate_study(low.w, low.b, pair_set, triple_set, cfg.s_low, *samples, cfg.ridge)
+gates = study.gate_study(
+    low.w, low.b, pair_set, triple_set, cfg.s_low, *samples, cfg.ridge
+)
 state_means = gates.fit.state_means
-compare = study.compare_classes(low, fit_low, pair_set, state_means, cfg.tables, cfg.bias_rule)
+compare = study.compare_classes(
+    low, fit_low, pair_set, state_means, cfg.tables, cfg.bias_rule
+)
 report.number("ro_pairs", len(pair_set))
 
 # %% tags=["hide-input"]
@@ -194,14 +202,18 @@ report.means("ro", {"corr": correlation, "signs": signs})
 report.number("ro_signs_pct", 100 * signs[0])
 slope = study.seed_mean(compare.slope)
 report.means("ro", {"slope": slope})
-class_summary = torch.stack([compare.learned_means.mean(0), compare.counts.mean((0, 1))]).T
+class_summary = torch.stack(
+    [compare.learned_means.mean(0), compare.counts.mean((0, 1))]
+).T
 
 # %% tags=["hide-input"]
 print(study.table(readout.CLASSES, ["trained", "size"], class_summary))
 
 # %% tags=["hide-input"]
 by_class = compare.learned_means  # (seeds, classes): mean trained weight per neuron
-c_over_a = by_class[:, readout.CLASSES.index("C")] / by_class[:, readout.CLASSES.index("A")]
+c_over_a = (
+    by_class[:, readout.CLASSES.index("C")] / by_class[:, readout.CLASSES.index("A")]
+)
 claims.check("circuit.class_c_weight_larger", *study.seed_mean(c_over_a))
 
 # %% [markdown]
@@ -337,14 +349,22 @@ report.number("ro_eval_samples", cfg.eval_samples)
 report.number("ro_own_loss", own_loss.mean())
 report.number("ro_closed_loss", closed_and.mean())
 report.number("ro_min_accuracy_pct", 100 * gate_errors[:, 1].min())
-report.number("ro_xor_over_and", gate_errors[gates.column("xor"), 0] / closed_and.mean())
-report.number("ro_and3_over_and", gate_errors[gates.column("and3"), 0] / closed_and.mean())
+report.number(
+    "ro_xor_over_and", gate_errors[gates.column("xor"), 0] / closed_and.mean()
+)
+report.number(
+    "ro_and3_over_and", gate_errors[gates.column("and3"), 0] / closed_and.mean()
+)
 
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=6.4, height=3.4)
 loss_mean, loss_err = gates.loss.mean(0), gates.loss.std(0)
-plotting.grouped_bars(ax, list(gates.gates), {"closed-form readout": (loss_mean, loss_err)}, "loss")
-ax.axhline(float(own_loss.mean()), color=plotting.NAIVE_COLOR, ls="--", label="trained AND")
+plotting.grouped_bars(
+    ax, list(gates.gates), {"closed-form readout": (loss_mean, loss_err)}, "loss"
+)
+ax.axhline(
+    float(own_loss.mean()), color=plotting.NAIVE_COLOR, ls="--", label="trained AND"
+)
 ax.legend(fontsize=8)
 report.figure("fig-ro-gates", fig)
 
@@ -421,7 +441,12 @@ print(study.table(names, ["loss"], [[v.mean()] for v in frozen.values()], digits
 
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=8.0, height=3.4)
-series = {"AND loss": ([v.mean() for v in frozen.values()], [v.std() for v in frozen.values()])}
+series = {
+    "AND loss": (
+        [v.mean() for v in frozen.values()],
+        [v.std() for v in frozen.values()],
+    )
+}
 plotting.grouped_bars(ax, names, series, "case-weighted loss")
 report.figure("fig-ro-frozen", fig)
 

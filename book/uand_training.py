@@ -11,6 +11,7 @@
 # high $s$ the circuit gives way to other solutions.
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m = None  # number of boolean inputs (outputs: m(m-1)/2 pairs)
 d_values = None  # neurons d of the sweep, comma-separated and increasing, e.g. "10,30,100"
@@ -29,6 +30,7 @@ eval_samples = None  # fresh samples per model for its loss, case errors and acc
 alt_weight_decay = None  # weight decay of the robustness run (s_low, middle d of the grid)
 check_m = None  # inputs m of the check at another m (at s_low and check_d neurons)
 check_d = None  # neurons d of the check at another m
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -73,7 +75,8 @@ readout_params = pairs * (d_grid[0] + 1)
 report.number("uand_m", cfg.m)
 report.number("uand_pairs", pairs)
 report.number(
-    "uand_readout_share", 100 * readout_params / (readout_params + d_grid[0] * (cfg.m + 1))
+    "uand_readout_share",
+    100 * readout_params / (readout_params + d_grid[0] * (cfg.m + 1)),
 )
 
 # %% [markdown]
@@ -138,7 +141,9 @@ report.number("uand_count_gap", count_gap)
 # %%
 additive = baselines.additive_readout()
 additive_model = baselines.additive_model(cfg.m)
-additive_eval = evaluation.evaluate(additive_model, check_task, 256, make_generator(1, Stream.EVAL))
+additive_eval = evaluation.evaluate(
+    additive_model, check_task, 256, make_generator(1, Stream.EVAL)
+)
 report.number("uand_p2", case_probabilities(cfg.m, cfg.s_low)[2])
 report.number("uand_additive_loss", additive_eval.loss[0])
 report.number("uand_alpha", additive.alpha)
@@ -224,17 +229,27 @@ report.number("uand_late_change_pct", 100 * late.max())
 
 # %%
 loss_mean, loss_err = sweep.seed_mean(summary.loss)  # (D, S)
-case_mean, case_err = sweep.seed_mean(np.moveaxis(summary.case_error, 3, 0))  # (3, D, S)
+case_mean, case_err = sweep.seed_mean(
+    np.moveaxis(summary.case_error, 3, 0)
+)  # (3, D, S)
 acc_mean, acc_err = sweep.seed_mean(summary.accuracy)
 report.number("uand_eval_samples", cfg.eval_samples)
 
 # %% tags=["hide-input"]
 fig, axes = plotting.figure(ncols=4, width=14.0, height=3.4)
 plotting.against_d(axes[0], d_grid, loss_mean, loss_err, s_grid, "loss $L$", log_y=True)
-plotting.reference_line(axes[0], additive.loss, "additive 1/18", color=plotting.ADDITIVE_COLOR)
-plotting.against_d(axes[1], d_grid, case_mean[0], case_err[0], s_grid, "$e_0$ (both off)", True)
-plotting.against_d(axes[2], d_grid, case_mean[1], case_err[1], s_grid, "$e_1$ (one on)", True)
-plotting.against_d(axes[3], d_grid, case_mean[2], case_err[2], s_grid, "$e_2$ (both on)", True)
+plotting.reference_line(
+    axes[0], additive.loss, "additive 1/18", color=plotting.ADDITIVE_COLOR
+)
+plotting.against_d(
+    axes[1], d_grid, case_mean[0], case_err[0], s_grid, "$e_0$ (both off)", True
+)
+plotting.against_d(
+    axes[2], d_grid, case_mean[1], case_err[1], s_grid, "$e_1$ (one on)", True
+)
+plotting.against_d(
+    axes[3], d_grid, case_mean[2], case_err[2], s_grid, "$e_2$ (both on)", True
+)
 axes[0].legend(fontsize=7)
 report.figure("fig-uand-errors", fig)
 
@@ -250,7 +265,9 @@ report.figure("fig-uand-errors", fig)
 
 # %% tags=["hide-input"]
 fig, ax = plotting.figure(width=5.6, height=3.6)
-plotting.against_d(ax, d_grid, acc_mean, acc_err, s_grid, "case-balanced accuracy at 0.5")
+plotting.against_d(
+    ax, d_grid, acc_mean, acc_err, s_grid, "case-balanced accuracy at 0.5"
+)
 ax.legend(fontsize=7)
 report.figure("fig-uand-accuracy", fig)
 
@@ -447,7 +464,9 @@ report.number("uand_binary_high", degenerate[0])
 
 # %% tags=["hide-input"]
 drop = binary_low[0] - degenerate[0]
-claims.check("uand.degenerate_high_s", drop, float(np.hypot(binary_low[1], degenerate[1])))
+claims.check(
+    "uand.degenerate_high_s", drop, float(np.hypot(binary_low[1], degenerate[1]))
+)
 
 # %% tags=["hide-input"]
 stays = sweep.pooled(summary.moved[:, high])
@@ -474,7 +493,9 @@ report.number("uand_binary_drop", binary_low[0] - degenerate[0])
 # %%
 middle = len(runs) // 2
 variant = experiments.decay_variant(runs[middle], cfg.s_low, cfg.alt_weight_decay)
-variant_summary = sweep.summarise([experiments.train_run(variant, Cache())], cfg.eval_samples)
+variant_summary = sweep.summarise(
+    [experiments.train_run(variant, Cache())], cfg.eval_samples
+)
 comparison = sweep.compare_models(summary, variant_summary, middle, cfg.s_low)
 
 # %% tags=["hide-input"]
@@ -508,7 +529,9 @@ report.number("uand_split_robust", variant_summary.u_fraction.mean())
 
 # %%
 size_run = experiments.size_variant(runs[0], cfg.s_low, cfg.check_m, cfg.check_d)
-size_summary = sweep.summarise([experiments.train_run(size_run, Cache())], cfg.eval_samples)
+size_summary = sweep.summarise(
+    [experiments.train_run(size_run, Cache())], cfg.eval_samples
+)
 size_score = sweep.pooled(size_summary.similarity[:, 0])
 size_least = sweep.least_share(size_summary, size_score[0])
 report.number("uand_check_m", cfg.check_m)
@@ -540,7 +563,9 @@ report.number("uand_size_ratio", size_summary.ratio.mean())
 report.number("uand_close_low", summary.close_share[:, low].mean())
 report.number("uand_close_high", summary.close_share[:, high].mean())
 close_gap = summary.close_share[:, low].mean() - summary.close_share[:, high].mean()
-report.text("uand_close_verdict", "separates" if close_gap > 0.1 else "does not separate")
+report.text(
+    "uand_close_verdict", "separates" if close_gap > 0.1 else "does not separate"
+)
 
 # %% [markdown]
 # ## Summary

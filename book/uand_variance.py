@@ -14,6 +14,7 @@
 # $\sqrt d/\log(m)^2$; and a trained network is compared with both.**
 
 # %% tags=["parameters", "hide-input"]
+# fmt: off
 profile = None  # smoke | quick | paper; None: paper on a GPU, quick on a CPU
 m_values = None  # inputs m of the simulation grid, e.g. "30,100"
 d_values = None  # neurons d of the simulation grid, e.g. "300,1000,3000"
@@ -35,6 +36,7 @@ eval_samples = None  # fresh samples for each trained model's case errors
 max_steps = None  # most training steps one instance may take (uand_training's models)
 max_memory_gb = None  # largest estimated memory of one run, in GB
 max_hours = None  # most estimated hours of training before run or build refuse
+# fmt: on
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -187,10 +189,17 @@ report.number("beta_c", example.beta[3])
 # and large $s$).
 
 # %% tags=["hide-input"]
-grid = vs.readout_grid(MS, DS, SS, range(cfg.seeds), cfg.pairs, cfg.samples, DENSE, Cache())
+grid = vs.readout_grid(
+    MS, DS, SS, range(cfg.seeds), cfg.pairs, cfg.samples, DENSE, Cache()
+)
 predicted = variance.predict_grid(MS, DS, SS, DENSE)
-simulated = {name: va.total_variance(grid.moments, predicted, name) for name in ("cis", "dense")}
-checks = {name: va.formula_check(simulated[name], predicted[f"{name}_var"]) for name in simulated}
+simulated = {
+    name: va.total_variance(grid.moments, predicted, name) for name in ("cis", "dense")
+}
+checks = {
+    name: va.formula_check(simulated[name], predicted[f"{name}_var"])
+    for name in simulated
+}
 report.number("seeds", cfg.seeds)
 report.number("pairs", cfg.pairs)
 report.number("samples", cfg.samples)
@@ -201,10 +210,15 @@ report.number("empty_class", va.empty_class_probability(MS, DS))
 
 # %%
 sim_var = {name: variance.balanced(simulated[name]).numpy() for name in simulated}
-pred_var = {name: variance.balanced(predicted[f"{name}_var"]).numpy() for name in simulated}
+pred_var = {
+    name: variance.balanced(predicted[f"{name}_var"]).numpy() for name in simulated
+}
 sim_mean = {name: va.seed_mean(sim_var[name]) for name in simulated}
 leading = va.cis_leading_order_grid(MS, DS, SS)
-report.number("shift_share_pct", 100 * va.shared_shift_share(grid.moments, simulated["cis"], "cis"))
+report.number(
+    "shift_share_pct",
+    100 * va.shared_shift_share(grid.moments, simulated["cis"], "cis"),
+)
 sparse = va.sparse_mask(MS, DS, SS)
 
 # %% tags=["hide-input"]
@@ -212,7 +226,12 @@ fig, ax = plotting.figure(width=6.4, height=4.6)
 series = {
     "CiS, derived": (pred_var["cis"], sim_mean["cis"][0], sim_mean["cis"][1]),
     "dense, derived": (pred_var["dense"], sim_mean["dense"][0], sim_mean["dense"][1]),
-    "CiS, s(1-p)/(pd)": (np.where(sparse, leading, 0), sim_mean["cis"][0], 0 * leading, "s"),
+    "CiS, s(1-p)/(pd)": (
+        np.where(sparse, leading, 0),
+        sim_mean["cis"][0],
+        0 * leading,
+        "s",
+    ),
 }
 plotting.predicted_vs_simulated(ax, series, "predicted variance", "simulated variance")
 report.figure("fig-var-check", fig)
@@ -273,9 +292,13 @@ report.number("dense_worst_pct", 100 * worst["dense"][0])
 
 # %%
 dense_points = va.s_mask(MS, DS, SS, cfg.fit_s_min)
-dense_fit = [va.seed_mean(e) for e in va.exponents(sim_var["dense"], dense_points, MS, DS, SS)]
+dense_fit = [
+    va.seed_mean(e) for e in va.exponents(sim_var["dense"], dense_points, MS, DS, SS)
+]
 cis_fit = [va.seed_mean(e) for e in va.exponents(sim_var["cis"], sparse, MS, DS, SS)]
-dense_pred = va.power_law_fit(np.where(dense_points, pred_var["dense"], np.nan), MS, DS, SS)
+dense_pred = va.power_law_fit(
+    np.where(dense_points, pred_var["dense"], np.nan), MS, DS, SS
+)
 cis_pred = va.power_law_fit(np.where(sparse, pred_var["cis"], np.nan), MS, DS, SS)
 report.number("fit_s_min", cfg.fit_s_min)
 
@@ -284,7 +307,10 @@ tables.Table(
     ["circuit", "α (seeds)", "δ (seeds)", "α derived", "δ derived"],
     [
         [name, *(f"{m:.2f} ± {e:.2f}" for m, e in fit), *(f"{v:.2f}" for v in pred)]
-        for name, fit, pred in (("dense", dense_fit, dense_pred), ("CiS", cis_fit, cis_pred))
+        for name, fit, pred in (
+            ("dense", dense_fit, dense_pred),
+            ("CiS", cis_fit, cis_pred),
+        )
     ],
 )
 
@@ -369,7 +395,9 @@ cross_pred = va.predicted_crossover(cfg.crossover_m, cfg.crossover_d, s_top, DEN
 paper_scale = va.paper_crossover(cfg.crossover_m, cfg.crossover_d)
 
 # %% tags=["hide-input"]
-print("measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2))
+print(
+    "measured crossover per seed:", measured.round(2), "derived:", round(cross_pred, 2)
+)
 
 # %% [markdown]
 # The paper's statement is a scaling law, $\sqrt d/\log(m)^2$, so one $(m, d)$ cannot test
@@ -383,7 +411,9 @@ print("measured crossover per seed:", measured.round(2), "derived:", round(cross
 
 # %% tags=["hide-input"]
 if np.isfinite(cross_pred):
-    claims.check("variance.crossover_predicted", cross_pred / paper_scale, circuit=DENSE)
+    claims.check(
+        "variance.crossover_predicted", cross_pred / paper_scale, circuit=DENSE
+    )
 else:
     claims.absent("variance.crossover_predicted", "no derived crossover", circuit=DENSE)
 exps = va.crossover_exponents(cfg.crossover_m, cfg.crossover_d, 8 * s_top, DENSE)
@@ -392,7 +422,9 @@ for name, exponent in zip(("d", "m"), exps, strict=True):
     if np.isfinite(exponent):
         claims.check(claim_id, exponent)
     else:
-        claims.not_applicable(claim_id, "fewer than 3 points of the grid have a crossover")
+        claims.not_applicable(
+            claim_id, "fewer than 3 points of the grid have a crossover"
+        )
 
 # %% tags=["hide-input"]
 rel_cross = (cross[0] - cross_pred) / cross_pred
@@ -411,7 +443,9 @@ report.number("paper_scale", paper_scale)
 d_fine = np.geomspace(min(DS), 10 * max(DS), 25).round().astype(int)
 s_fine = np.arange(2, s_top + 1)
 log_ratio = va.win_map(cfg.crossover_m, d_fine, s_fine, DENSE)
-lines = {"paper: $\\sqrt{d}/\\log(m)^2$": np.sqrt(d_fine) / np.log(cfg.crossover_m) ** 2}
+lines = {
+    "paper: $\\sqrt{d}/\\log(m)^2$": np.sqrt(d_fine) / np.log(cfg.crossover_m) ** 2
+}
 points = va.win_points(grid, sim_var, MS.index(cfg.crossover_m))
 
 # %% tags=["hide-input"]
@@ -439,8 +473,14 @@ report.figure("fig-var-win", fig)
 # derived crossover at the same $(m, d)$ for other choices:
 
 # %%
-variants = {"chapter": DENSE, "w=-u, b=u/2": (1.0, -1.0, 0.5), "w=-3u, b=2u": (1.0, -3.0, 2.0)}
-sensitivity = va.crossover_sensitivity(cfg.crossover_m, cfg.crossover_d, s_top, variants)
+variants = {
+    "chapter": DENSE,
+    "w=-u, b=u/2": (1.0, -1.0, 0.5),
+    "w=-3u, b=2u": (1.0, -3.0, 2.0),
+}
+sensitivity = va.crossover_sensitivity(
+    cfg.crossover_m, cfg.crossover_d, s_top, variants
+)
 
 # %% tags=["hide-input"]
 tables.Table(
@@ -471,7 +511,9 @@ report.number("sens_high", max(sensitivity.values()))
 # and the same target.
 
 # %% tags=["hide-input"]
-errors = {name: va.seed_mean(va.simulated_error(grid.moments, name))[0] for name in simulated}
+errors = {
+    name: va.seed_mean(va.simulated_error(grid.moments, name))[0] for name in simulated
+}
 full_win = va.share_where(errors["dense"] < errors["cis"], sparse)
 claims.check("variance.dense_wins_full_error", full_win)
 report.number("full_win_pct", 100 * full_win)
@@ -488,13 +530,20 @@ report.number("full_win_pct", 100 * full_win)
 # %%
 train_cfg = get_spec("uand_training").resolve(cfg.profile)
 run = experiments.chapter_runs(train_cfg)[-1]
-result = experiments.train_run(run, Cache(), description="uand_variance: trained models")
-trained_errors = va.trained_case_errors(result, cfg.eval_samples, offset=10)  # (S, seeds)
+result = experiments.train_run(
+    run, Cache(), description="uand_variance: trained models"
+)
+trained_errors = va.trained_case_errors(
+    result, cfg.eval_samples, offset=10
+)  # (S, seeds)
 trained = va.seed_mean(trained_errors)
 S_T = [s for s in run.s_values if s >= 2]
 seeds = range(cfg.seeds)
 matched = vs.readout_grid((run.m,), (run.d,), S_T, seeds, cfg.pairs, cfg.samples, DENSE)
-built = {name: va.seed_mean(va.simulated_error(matched.moments, name)[0, 0]) for name in simulated}
+built = {
+    name: va.seed_mean(va.simulated_error(matched.moments, name)[0, 0])
+    for name in simulated
+}
 
 # %% tags=["hide-input"]
 derived = va.predicted_errors(run.m, run.d, S_T, DENSE)
@@ -520,7 +569,9 @@ report.figure("fig-var-trained", fig)
 # ```
 
 # %%
-ratio = va.trained_ratio(trained_errors, run.s_values, cfg.trained_s, derived["dense"], S_T)
+ratio = va.trained_ratio(
+    trained_errors, run.s_values, cfg.trained_s, derived["dense"], S_T
+)
 
 # %% tags=["hide-input"]
 claims.check("variance.trained_vs_dense", *ratio)
