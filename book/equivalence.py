@@ -78,16 +78,7 @@ claims = cclib.claims_for(cfg)
 
 # %%
 train = experiments.train_config(cfg)
-residual_sweep = experiments.ResidualSweep(
-    seeds=tuple(range(cfg.seeds)),
-    embedding_seeds=(cfg.embedding_seed,) * cfg.seeds,
-    p=cfg.p,
-    train=train,
-    n=cfg.n_features,
-    d=cfg.n_neurons,
-    width=cfg.width,
-    nonempty_steps=cfg.nonempty_steps,
-)
+residual_sweep = experiments.equivalence_residual_sweep(cfg)
 initial = experiments.init_residual(
     residual_sweep
 )  # PyTorch default init, one instance per seed

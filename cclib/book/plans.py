@@ -149,16 +149,7 @@ def _equivalence(cfg: ChapterConfig) -> list[PlannedSweep]:
     from ..compressed import experiments
 
     train = experiments.train_config(cfg)
-    residual = experiments.ResidualSweep(
-        seeds=tuple(range(cfg.seeds)),
-        embedding_seeds=(cfg.embedding_seed,) * cfg.seeds,
-        p=cfg.p,
-        train=train,
-        n=cfg.n_features,
-        d=cfg.n_neurons,
-        width=cfg.width,
-        nonempty_steps=cfg.nonempty_steps,
-    )
+    residual = experiments.equivalence_residual_sweep(cfg)
     initial = experiments.init_residual(residual).equivalent_mlp()
 
     def embedding_sweep(seeds: int, signs: tuple[int, ...]):

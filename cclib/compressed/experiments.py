@@ -479,6 +479,21 @@ def mixing_conditions(sigma: float) -> dict[str, dict]:
     }
 
 
+def equivalence_residual_sweep(cfg) -> ResidualSweep:
+    """The equivalence chapter's residual models for chapter configuration ``cfg``: one
+    per training seed, all on the embedding of ``cfg.embedding_seed``."""
+    return ResidualSweep(
+        seeds=tuple(range(cfg.seeds)),
+        embedding_seeds=(cfg.embedding_seed,) * cfg.seeds,
+        p=cfg.p,
+        train=train_config(cfg),
+        n=cfg.n_features,
+        d=cfg.n_neurons,
+        width=cfg.width,
+        nonempty_steps=cfg.nonempty_steps,
+    )
+
+
 def mixing_conditions_sweep(cfg) -> MLPSweep:
     """The mixing chapter's condition sweep for chapter configuration ``cfg`` (which needs
     ``p``, ``sigma``, ``seeds``, ``vary_matrix`` and the sizes and training settings)."""
